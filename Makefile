@@ -1,0 +1,38 @@
+# Designer BFF — the two commands: `make demo` (install + offline sample collection) and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+
+.PHONY: demo install install-test test lint typecheck serve clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(PIP) install --quiet -e .
+
+install-test: $(BIN)/python
+	$(PIP) install --quiet -e ".[test]"
+
+## First command: install everything and design a sample collection offline (SQLite, local files, tech-flat).
+demo: install
+	$(BIN)/designer-bff demo --out ./out/demo
+
+## Second command: install test tools and run the whole suite (lint, types, tests).
+test: install-test lint typecheck
+	$(BIN)/python -m pytest -q
+
+lint:
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck:
+	$(BIN)/mypy
+
+serve: install
+	$(BIN)/designer-bff serve
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

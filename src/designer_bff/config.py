@@ -1,0 +1,166 @@
+"""The one typed Settings class: every knob of the studio, read once from the environment and `.env`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from designer_bff.errors import ConfigurationError
+
+
+class Settings(BaseSettings):
+    """Studio settings. Own settings use the `DESIGNER_BFF_` prefix; vendor keys use the vendor's name."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DESIGNER_BFF_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    data_dir: Path = Field(
+        Path("./data"),
+        description="Directory holding all local state: SQLite file, blobs, job queue, secret key.",
+    )
+    database_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("DATABASE_URL", "DESIGNER_BFF_DATABASE_URL"),
+        description="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db. Default: SQLite in data_dir.",
+    )
+    redis_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("REDIS_URL", "DESIGNER_BFF_REDIS_URL"),
+        description="Redis URL for the job queue and shared rate limits. Default: SQLite queue in data_dir.",
+    )
+
+    storage_backend: Literal["local", "s3"] = Field(
+        "local", description="Where images live: `local` (data_dir/blobs) or `s3` (any S3-compatible API)."
+    )
+    s3_bucket: str | None = Field(
+        None, validation_alias=AliasChoices("S3_BUCKET", "DESIGNER_BFF_S3_BUCKET"), description="S3 bucket."
+    )
+    s3_endpoint_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("S3_ENDPOINT_URL", "DESIGNER_BFF_S3_ENDPOINT_URL"),
+        description="S3 API endpoint (R2: https://<account>.r2.cloudflarestorage.com; MinIO: its URL).",
+    )
+    s3_region: str = Field(
+        "us-east-1",
+        validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION", "DESIGNER_BFF_S3_REGION"),
+        description="S3 region (`auto` for Cloudflare R2).",
+    )
+    s3_access_key_id: str | None = Field(
+        None, validation_alias=AliasChoices("AWS_ACCESS_KEY_ID"), description="S3 access key id."
+    )
+    s3_secret_access_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("AWS_SECRET_ACCESS_KEY"), description="S3 secret access key."
+    )
+    s3_public_base_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("S3_PUBLIC_BASE_URL", "DESIGNER_BFF_S3_PUBLIC_BASE_URL"),
+        description="Public or CDN base URL for the bucket; when unset, presigned URLs are handed out.",
+    )
+    url_expires_seconds: int = Field(
+        3600, ge=60, le=7 * 24 * 3600, description="Lifetime of presigned and signed asset URLs."
+    )
+
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Signs login tokens and asset URLs. Default: generated once into data_dir/secret.key.",
+    )
+    access_token_minutes: int = Field(60 * 24, ge=1, description="Lifetime of a login token (JWT).")
+    login_attempts_per_minute: int = Field(
+        10, ge=1, description="Failed-login budget per account and client address per minute."
+    )
+
+    max_upload_bytes: int = Field(25 * 1024 * 1024, ge=1024, description="Largest accepted upload.")
+    max_image_pixels: int = Field(
+        50_000_000, ge=10_000, description="Largest accepted image area (decompression-bomb guard)."
+    )
+    max_images_per_request: int = Field(100, ge=1, le=1000, description="Upper bound of `count`.")
+
+    default_provider: str = Field(
+        "tech-flat", description="Provider used when a request names none (the offline renderer by default)."
+    )
+
+    job_workers: int = Field(2, ge=0, le=64, description="Job consumer threads inside `serve` (0 = none).")
+    job_lease_seconds: int = Field(
+        300, ge=1, description="A running job that has not reported for this long is taken over."
+    )
+    recovery_interval_seconds: int = Field(
+        60, ge=1, description="How often a consumer looks for interrupted generations to resume."
+    )
+
+    host: str = Field("127.0.0.1", description="Address `serve` binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `serve` listens on.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
+
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_API_KEY"), description="OpenAI key (adapter: issue 4)."
+    )
+    replicate_api_token: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("REPLICATE_API_TOKEN"),
+        description="Replicate token (adapter: issue 4).",
+    )
+    google_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("GOOGLE_API_KEY", "GEMINI_API_KEY"),
+        description="Google Gemini/Imagen key (adapter: issue 4).",
+    )
+    stability_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("STABILITY_API_KEY"),
+        description="Stability AI key (adapter: issue 4).",
+    )
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _check_storage(self) -> Settings:
+        if self.storage_backend == "s3" and not self.s3_bucket:
+            raise ValueError("DESIGNER_BFF_STORAGE_BACKEND=s3 needs S3_BUCKET")
+        return self
+
+    @property
+    def sqlite_path(self) -> Path:
+        """Path of the embedded SQLite database."""
+        return self.data_dir / "designer_bff.db"
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL in force: DATABASE_URL or the SQLite file in the data directory."""
+        return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+    def secret(self) -> str:
+        """The signing secret; created once under data_dir when not configured."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            import secrets
+
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment and `.env`, with explicit overrides; raise a clear error."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigurationError(f"invalid settings: {problems}") from exc

@@ -1,0 +1,249 @@
+"""Repositories: every query the studio makes, scoped by owner so one user never sees another's rows."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from designer_bff.db.tables import ApiKey, Generation, GenerationAsset, GenerationFeedback, User, utcnow
+from designer_bff.errors import Conflict, NotFound
+
+
+class Users:
+    """Accounts."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, email: str, password_hash: str, display_name: str | None = None) -> User:
+        """Create an account; Conflict when the email is taken."""
+        if self.by_email(email) is not None:
+            raise Conflict(f"an account with email {email!r} already exists", field="email")
+        user = User(email=email, password_hash=password_hash, display_name=display_name)
+        self.session.add(user)
+        self.session.flush()
+        return user
+
+    def by_email(self, email: str) -> User | None:
+        """The account with this (case-insensitive) email."""
+        return self.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+
+    def get(self, user_id: str) -> User:
+        """The account with this id, or NotFound."""
+        user = self.session.get(User, user_id)
+        if user is None:
+            raise NotFound("user not found")
+        return user
+
+
+class ApiKeys:
+    """API keys (hashes only)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, user_id: str, name: str, prefix: str, key_hash: str) -> ApiKey:
+        """Store a new key's hash."""
+        key = ApiKey(user_id=user_id, name=name, prefix=prefix, key_hash=key_hash)
+        self.session.add(key)
+        self.session.flush()
+        return key
+
+    def by_hash(self, key_hash: str) -> ApiKey | None:
+        """The key with this hash."""
+        return self.session.scalar(select(ApiKey).where(ApiKey.key_hash == key_hash))
+
+    def for_user(self, user_id: str) -> Sequence[ApiKey]:
+        """A user's keys, newest first."""
+        return self.session.scalars(
+            select(ApiKey).where(ApiKey.user_id == user_id).order_by(ApiKey.created_at.desc())
+        ).all()
+
+    def delete(self, user_id: str, key_id: str) -> None:
+        """Revoke one of the user's keys (NotFound for anyone else's)."""
+        key = self.session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.user_id == user_id))
+        if key is None:
+            raise NotFound("API key not found")
+        self.session.delete(key)
+
+
+class Generations:
+    """Generation requests, always read through their owner."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, generation: Generation) -> Generation:
+        """Persist a new generation."""
+        self.session.add(generation)
+        self.session.flush()
+        return generation
+
+    def get(self, generation_id: str, *, user_id: str | None) -> Generation:
+        """The generation with this id owned by `user_id` (None = system access for jobs)."""
+        query = select(Generation).where(Generation.id == generation_id)
+        if user_id is not None:
+            query = query.where(Generation.user_id == user_id)
+        generation = self.session.scalar(query)
+        if generation is None:
+            raise NotFound(f"generation {generation_id} not found")
+        return generation
+
+    def list(
+        self,
+        user_id: str,
+        *,
+        status: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[Sequence[Generation], int]:
+        """A page of the user's generations (newest first) and the total matching."""
+        query = select(Generation).where(Generation.user_id == user_id)
+        if status:
+            query = query.where(Generation.status == status)
+        if since:
+            query = query.where(Generation.created_at >= since)
+        if until:
+            query = query.where(Generation.created_at < until)
+        total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = self.session.scalars(
+            query.order_by(Generation.created_at.desc(), Generation.id).limit(limit).offset(offset)
+        ).all()
+        return rows, total
+
+    def claim(self, generation_id: str, owner: str, lease: timedelta) -> bool:
+        """Atomically take a pending generation, or a processing one whose lease ran out."""
+        now = utcnow()
+        result = self.session.execute(
+            update(Generation)
+            .where(
+                Generation.id == generation_id,
+                or_(
+                    Generation.status == "pending",
+                    (Generation.status == "processing") & (Generation.heartbeat_at < now - lease),
+                ),
+            )
+            .values(
+                status="processing",
+                lease_owner=owner,
+                heartbeat_at=now,
+                attempts=Generation.attempts + 1,
+                started_at=func.coalesce(Generation.started_at, now),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def heartbeat(self, generation_id: str, owner: str) -> bool:
+        """Extend the lease; False when another worker has taken the job over."""
+        result = self.session.execute(
+            update(Generation)
+            .where(Generation.id == generation_id, Generation.lease_owner == owner)
+            .values(heartbeat_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def requeue_stalled(self, lease: timedelta) -> builtins.list[str]:
+        """Reset generations a crashed worker left (or that were never picked up) to pending; their ids.
+
+        For a pending row `heartbeat_at` means "last enqueued at", so each stalled generation is handed
+        back to the queue at most once per lease period however many consumers run recovery.
+        """
+        cutoff = utcnow() - lease
+        stalled = or_(
+            (Generation.status == "processing") & (Generation.heartbeat_at < cutoff),
+            (Generation.status == "pending")
+            & (func.coalesce(Generation.heartbeat_at, Generation.created_at) < cutoff),
+        )
+        ids = list(self.session.scalars(select(Generation.id).where(stalled)).all())
+        if ids:
+            self.session.execute(
+                update(Generation)
+                .where(Generation.id.in_(ids), stalled)
+                .values(status="pending", lease_owner=None, heartbeat_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+        return ids
+
+    def delete(self, generation: Generation) -> None:
+        """Remove a generation and (by cascade) its assets and feedback."""
+        self.session.delete(generation)
+
+
+class Assets:
+    """Stored images."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, asset: GenerationAsset) -> GenerationAsset:
+        """Persist a new asset row."""
+        self.session.add(asset)
+        self.session.flush()
+        return asset
+
+    def for_generation(self, generation_id: str) -> Sequence[GenerationAsset]:
+        """A generation's assets in slot order."""
+        return self.session.scalars(
+            select(GenerationAsset)
+            .where(GenerationAsset.generation_id == generation_id)
+            .order_by(GenerationAsset.slot)
+        ).all()
+
+    def for_generations(self, generation_ids: Sequence[str]) -> dict[str, list[GenerationAsset]]:
+        """Assets of several generations in one query, grouped by generation."""
+        grouped: dict[str, list[GenerationAsset]] = {gid: [] for gid in generation_ids}
+        if not generation_ids:
+            return grouped
+        rows = self.session.scalars(
+            select(GenerationAsset)
+            .where(GenerationAsset.generation_id.in_(generation_ids))
+            .order_by(GenerationAsset.slot)
+        ).all()
+        for row in rows:
+            grouped[row.generation_id].append(row)
+        return grouped
+
+    def get(self, asset_id: str, *, user_id: str) -> GenerationAsset:
+        """The user's asset with this id, or NotFound."""
+        asset = self.session.scalar(
+            select(GenerationAsset).where(GenerationAsset.id == asset_id, GenerationAsset.user_id == user_id)
+        )
+        if asset is None:
+            raise NotFound(f"asset {asset_id} not found")
+        return asset
+
+    def get_any(self, asset_id: str) -> GenerationAsset:
+        """The asset with this id regardless of owner (only behind a verified URL signature)."""
+        asset = self.session.get(GenerationAsset, asset_id)
+        if asset is None:
+            raise NotFound(f"asset {asset_id} not found")
+        return asset
+
+
+class Feedback:
+    """Reactions to generations and assets."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, feedback: GenerationFeedback) -> GenerationFeedback:
+        """Persist a reaction."""
+        self.session.add(feedback)
+        self.session.flush()
+        return feedback
+
+    def for_generation(self, generation_id: str) -> Sequence[GenerationFeedback]:
+        """All reactions to a generation, oldest first."""
+        return self.session.scalars(
+            select(GenerationFeedback)
+            .where(GenerationFeedback.generation_id == generation_id)
+            .order_by(GenerationFeedback.created_at)
+        ).all()

@@ -1,0 +1,95 @@
+"""Typed generation requests: settings, sizes, and the plan a generation follows."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from designer_bff.domain.spec import CamelModel, GarmentSpec
+from designer_bff.errors import InvalidInput
+
+Quality = Literal["standard", "hd"]
+_LONG_SIDE = {"standard": 1024, "hd": 1536}
+
+
+class GenerationSettings(CamelModel):
+    """Per-request settings: provider, size (aspect ratio or explicit), quality, seed."""
+
+    provider: str | None = Field(None, max_length=64, description="Provider id; default: the deployment's.")
+    aspect_ratio: str | None = Field(None, description="e.g. '1:1', '3:4', '16:9'.")
+    size: str | None = Field(None, description="Explicit 'WIDTHxHEIGHT', e.g. '768x1024'.")
+    quality: Quality = "standard"
+    seed: int | None = Field(None, ge=0, le=2**31 - 1, description="Fixes every random choice.")
+
+    @field_validator("aspect_ratio")
+    @classmethod
+    def _ratio(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        match = re.fullmatch(r"\s*(\d{1,2})\s*:\s*(\d{1,2})\s*", value)
+        if not match or int(match[1]) == 0 or int(match[2]) == 0:
+            raise ValueError("aspectRatio must look like '3:4' (two whole numbers 1..99)")
+        w, h = int(match[1]), int(match[2])
+        if max(w / h, h / w) > 4:
+            raise ValueError("aspectRatio must be between 1:4 and 4:1")
+        return f"{w}:{h}"
+
+    @field_validator("size")
+    @classmethod
+    def _size(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        match = re.fullmatch(r"\s*(\d{2,4})\s*[xX×]\s*(\d{2,4})\s*", value)
+        if not match:
+            raise ValueError("size must look like '1024x1024'")
+        return f"{int(match[1])}x{int(match[2])}"
+
+    @model_validator(mode="after")
+    def _one_of(self) -> GenerationSettings:
+        if self.aspect_ratio and self.size:
+            raise ValueError("give either aspectRatio or size, not both")
+        return self
+
+    def dimensions(self, *, min_side: int, max_side: int) -> tuple[int, int]:
+        """Pixel size for this request within a provider's limits (InvalidInput when out of range)."""
+        if self.size:
+            w, h = (int(v) for v in self.size.split("x"))
+            if not (min_side <= w <= max_side and min_side <= h <= max_side):
+                raise InvalidInput(
+                    f"size {self.size} is outside {min_side}..{max_side} px per side", field="settings.size"
+                )
+            return w, h
+        rw, rh = (int(v) for v in (self.aspect_ratio or "1:1").split(":"))
+        long_side = min(_LONG_SIDE[self.quality], max_side)
+        # Round to multiples of 8: most image models (and JPEG/WebP blocks) prefer them.
+        if rw >= rh:
+            return long_side, max(min_side, round(long_side * rh / rw / 8) * 8)
+        return max(min_side, round(long_side * rw / rh / 8) * 8), long_side
+
+
+class PlannedImage(CamelModel):
+    """One image slot of a generation: what to make and how."""
+
+    slot: int
+    spec: GarmentSpec
+    prompt: str
+    negative_prompt: str
+    seed: int
+    width: int
+    height: int
+    quality: Quality
+
+
+class GenerationPlan(CamelModel):
+    """Everything a generation will make; stored so a resumed job makes exactly the same images."""
+
+    provider: str
+    model: str
+    items: list[PlannedImage]
+    warnings: list[str] = Field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """Compact description for `pipeline_data`."""
+        return {"provider": self.provider, "model": self.model, "images": len(self.items)}

@@ -1,0 +1,134 @@
+"""Composes the planning stages (query → sampling → prompt → routing) and records each one's timing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from designer_bff.domain.generation import GenerationPlan, GenerationSettings, PlannedImage
+from designer_bff.pipeline.prompt import build_prompt
+from designer_bff.pipeline.query import parse_prompt
+from designer_bff.pipeline.routing import route
+from designer_bff.pipeline.sampling import complete_spec
+from designer_bff.providers.registry import ProviderRegistry
+
+
+@dataclass
+class StageRecorder:
+    """Collects per-stage timing and input/output summaries for a generation's `pipeline_data`."""
+
+    stages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    on_stage: Callable[[str, dict[str, Any]], None] | None = None
+
+    @contextmanager
+    def stage(self, name: str, **input_summary: Any) -> Iterator[dict[str, Any]]:
+        """Time the block; the yielded dict becomes the stage's output summary."""
+        output: dict[str, Any] = {}
+        started = time.perf_counter()
+        started_at = datetime.now(UTC).isoformat()
+        try:
+            yield output
+        finally:
+            record = {
+                "startedAt": started_at,
+                "ms": round((time.perf_counter() - started) * 1000, 2),
+                "input": input_summary,
+                "output": output,
+            }
+            self.stages[name] = record
+            if self.on_stage:
+                self.on_stage(name, record)
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """What the planning stages need: text and/or partial specs, how many, and the settings."""
+
+    count: int
+    settings: GenerationSettings
+    seed: int
+    prompt: str | None = None
+    negative_prompt: str | None = None
+    partial_specs: tuple[dict[str, Any], ...] = ()
+    hints: dict[str, Any] = field(default_factory=dict)
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    """Deep merge: values in `top` win over `base`."""
+    merged = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        elif value not in (None, [], {}):
+            merged[key] = value
+    return merged
+
+
+def plan_generation(
+    request: PlanRequest, registry: ProviderRegistry, *, default_provider: str, recorder: StageRecorder
+) -> GenerationPlan:
+    """Run stages 3, 4, 6 and 8 and return the full plan of images to make."""
+    import random
+
+    warnings: list[str] = []
+    with recorder.stage("query", prompt=request.prompt) as out:
+        parsed_tree: dict[str, Any] = {}
+        if request.prompt:
+            parsed = parse_prompt(request.prompt)
+            parsed_tree = parsed.to_spec_tree()
+            out.update(attributes=parsed.attributes, colors=parsed.colors, unplaced=parsed.unplaced)
+            if parsed.unplaced:
+                warnings.append("words not matched to the taxonomy: " + ", ".join(parsed.unplaced))
+
+    with recorder.stage(
+        "sampling", count=request.count, seed=request.seed, partialSpecs=len(request.partial_specs)
+    ) as out:
+        bases = list(request.partial_specs) or [{}]
+        specs = []
+        for i in range(request.count):
+            # Analysis hints < given spec < the user's words: the most explicit source wins.
+            tree = _merge(_merge(request.hints, bases[i % len(bases)]), parsed_tree)
+            specs.append(complete_spec(tree, random.Random(f"{request.seed}:{i}")))
+        out.update(
+            garments=sorted({s.garment.type for s in specs}), captions=[s.caption() for s in specs[:10]]
+        )
+
+    with recorder.stage("routing", requested=request.settings.provider) as out:
+        decision = route(registry, requested=request.settings.provider, default=default_provider)
+        caps = registry.get(decision.provider).capabilities
+        width, height = request.settings.dimensions(min_side=caps.min_side, max_side=caps.max_side)
+        out.update(
+            provider=decision.provider,
+            model=decision.model,
+            reason=decision.reason,
+            candidates=list(decision.candidates),
+            width=width,
+            height=height,
+        )
+
+    with recorder.stage("prompt", images=len(specs)) as out:
+        items = []
+        for i, spec in enumerate(specs):
+            pair = build_prompt(spec, user_prompt=request.prompt, user_negative=request.negative_prompt)
+            prompt = pair.prompt[: caps.max_prompt_length]
+            items.append(
+                PlannedImage(
+                    slot=i,
+                    spec=spec,
+                    prompt=prompt,
+                    negative_prompt=pair.negative_prompt,
+                    seed=(request.seed * 1_000_003 + i) % (2**31 - 1),
+                    width=width,
+                    height=height,
+                    quality=request.settings.quality,
+                )
+            )
+        out.update(
+            example=items[0].prompt if items else None,
+            negativePrompt=items[0].negative_prompt if items else None,
+        )
+    return GenerationPlan(provider=decision.provider, model=decision.model, items=items, warnings=warnings)

@@ -1,0 +1,234 @@
+"""Stage 4 (spec sampling): a partial spec → N complete specs, varying only what the request left open."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from designer_bff.domain.spec import GarmentSpec
+
+# Plausible options per garment type for attributes the request did not fix. The first option of each
+# list is the most typical; sampling weights it double so defaults read as "classic" more often.
+_CUT: dict[str, dict[str, list[str]]] = {
+    "dress": {
+        "silhouette": ["a-line", "sheath", "wrap", "shift", "empire", "fitted", "relaxed"],
+        "neckline": ["v-neck", "crew", "square", "scoop", "sweetheart", "halter", "off-shoulder", "boat"],
+        "sleeve_length": ["short", "sleeveless", "long", "three-quarter", "cap", "elbow"],
+        "length": ["midi", "knee", "maxi", "mini"],
+    },
+    "gown": {
+        "silhouette": ["ball-gown", "mermaid", "a-line", "sheath", "empire"],
+        "neckline": ["sweetheart", "off-shoulder", "v-neck", "halter", "boat", "square"],
+        "sleeve_length": ["sleeveless", "long", "cap", "short"],
+        "length": ["floor"],
+    },
+    "top": {
+        "silhouette": ["fitted", "relaxed", "oversized"],
+        "neckline": ["scoop", "square", "v-neck", "halter", "off-shoulder", "cowl"],
+        "sleeve_length": ["sleeveless", "short", "cap", "long"],
+        "length": ["hip", "crop"],
+    },
+    "blouse": {
+        "silhouette": ["relaxed", "fitted", "wrap"],
+        "neckline": ["v-neck", "collared", "boat", "square", "cowl"],
+        "sleeve_length": ["long", "three-quarter", "short", "elbow"],
+        "length": ["hip"],
+    },
+    "shirt": {
+        "silhouette": ["straight", "relaxed", "fitted", "oversized"],
+        "neckline": ["collared"],
+        "sleeve_length": ["long", "short"],
+        "length": ["hip"],
+    },
+    "t-shirt": {
+        "silhouette": ["relaxed", "fitted", "oversized"],
+        "neckline": ["crew", "v-neck", "scoop"],
+        "sleeve_length": ["short", "elbow", "long"],
+        "length": ["hip", "crop"],
+    },
+    "sweater": {
+        "silhouette": ["relaxed", "oversized", "fitted"],
+        "neckline": ["crew", "turtleneck", "v-neck", "boat", "cowl"],
+        "sleeve_length": ["long"],
+        "length": ["hip", "crop"],
+    },
+    "cardigan": {
+        "silhouette": ["relaxed", "oversized", "fitted"],
+        "neckline": ["v-neck", "crew"],
+        "sleeve_length": ["long", "three-quarter"],
+        "length": ["hip", "crop", "knee"],
+    },
+    "blazer": {
+        "silhouette": ["fitted", "straight", "oversized"],
+        "neckline": ["collared"],
+        "sleeve_length": ["long"],
+        "length": ["hip"],
+    },
+    "jacket": {
+        "silhouette": ["straight", "fitted", "oversized", "relaxed"],
+        "neckline": ["collared", "crew"],
+        "sleeve_length": ["long"],
+        "length": ["hip", "crop"],
+    },
+    "bomber": {
+        "silhouette": ["relaxed", "oversized"],
+        "neckline": ["crew"],
+        "sleeve_length": ["long"],
+        "length": ["hip"],
+    },
+    "vest": {
+        "silhouette": ["fitted", "straight", "oversized"],
+        "neckline": ["v-neck", "crew", "collared"],
+        "sleeve_length": ["sleeveless"],
+        "length": ["hip", "crop"],
+    },
+    "coat": {
+        "silhouette": ["straight", "a-line", "oversized", "wrap", "fitted"],
+        "neckline": ["collared"],
+        "sleeve_length": ["long"],
+        "length": ["knee", "midi", "maxi", "hip"],
+    },
+    "trench": {
+        "silhouette": ["straight", "a-line", "wrap"],
+        "neckline": ["collared"],
+        "sleeve_length": ["long"],
+        "length": ["knee", "midi", "maxi"],
+    },
+    "pants": {
+        "silhouette": ["straight", "wide-leg", "tapered", "fitted", "relaxed"],
+        "length": ["ankle", "floor", "crop"],
+    },
+    "jeans": {
+        "silhouette": ["straight", "tapered", "wide-leg", "fitted", "relaxed"],
+        "length": ["ankle", "floor", "crop"],
+    },
+    "skirt": {
+        "silhouette": ["a-line", "pencil", "wrap", "straight", "mermaid"],
+        "length": ["midi", "knee", "mini", "maxi"],
+    },
+    "shorts": {"silhouette": ["straight", "relaxed", "wide-leg", "fitted"], "length": ["mini", "knee"]},
+    "jumpsuit": {
+        "silhouette": ["wide-leg", "straight", "tapered", "wrap"],
+        "neckline": ["v-neck", "halter", "square", "collared", "off-shoulder"],
+        "sleeve_length": ["sleeveless", "short", "long"],
+        "length": ["ankle", "floor"],
+    },
+    "romper": {
+        "silhouette": ["relaxed", "wrap", "fitted"],
+        "neckline": ["v-neck", "square", "halter", "off-shoulder"],
+        "sleeve_length": ["short", "sleeveless", "cap"],
+        "length": ["mini"],
+    },
+    "bodysuit": {
+        "silhouette": ["fitted", "bodycon"],
+        "neckline": ["scoop", "square", "turtleneck", "v-neck", "halter"],
+        "sleeve_length": ["long", "sleeveless", "short"],
+        "length": ["hip"],
+    },
+    "set": {
+        "silhouette": ["relaxed", "fitted", "wide-leg"],
+        "neckline": ["square", "v-neck", "collared", "crew"],
+        "sleeve_length": ["short", "long", "sleeveless"],
+        "length": ["ankle", "midi"],
+    },
+}
+_SLEEVE_TYPES = ["set-in", "set-in", "set-in", "puff", "bell", "bishop", "raglan"]
+_FABRIC = {
+    "dress": ["silk", "cotton", "linen", "crepe", "chiffon", "jersey", "satin"],
+    "gown": ["satin", "silk", "tulle", "chiffon", "velvet", "organza", "lace"],
+    "jeans": ["denim"],
+    "sweater": ["knit", "cashmere", "wool"],
+    "cardigan": ["knit", "cashmere", "wool"],
+    "t-shirt": ["jersey", "cotton"],
+    "blazer": ["wool", "tweed", "linen", "crepe"],
+    "coat": ["wool", "cashmere", "tweed"],
+    "trench": ["cotton", "synthetic"],
+    "bomber": ["satin", "leather", "synthetic", "wool"],
+}
+_DEFAULT_FABRICS = ["cotton", "linen", "silk", "wool", "crepe", "denim", "satin", "jersey"]
+_PALETTES = {
+    "minimalist": ["black", "white", "ivory", "grey", "camel", "navy", "charcoal", "beige"],
+    "bohemian": ["rust", "terracotta", "cream", "olive", "mustard", "camel", "burgundy", "sage"],
+    "romantic": ["blush", "lavender", "ivory", "sage", "pink", "lilac", "cream", "champagne"],
+    "classic": ["navy", "camel", "white", "black", "burgundy", "grey", "beige", "forest green"],
+    "edgy": ["black", "charcoal", "burgundy", "silver", "olive", "red", "white"],
+    "avant-garde": ["black", "white", "cobalt", "red", "silver", "fuchsia", "mustard"],
+    "streetwear": ["black", "white", "olive", "orange", "grey", "cobalt", "khaki", "yellow"],
+    "preppy": ["navy", "white", "red", "forest green", "sky blue", "camel", "pink"],
+    "glamorous": ["black", "gold", "emerald", "burgundy", "silver", "champagne", "red", "navy"],
+    "utilitarian": ["olive", "khaki", "tan", "charcoal", "navy", "black", "brown"],
+}
+_ALL_COLORS = sorted({c for palette in _PALETTES.values() for c in palette})
+_PATTERNS = {
+    "minimalist": ["solid"] * 8 + ["stripe"],
+    "bohemian": ["floral", "paisley", "solid", "solid", "geometric", "stripe"],
+    "romantic": ["floral", "solid", "solid", "polka-dot", "floral"],
+    "preppy": ["stripe", "check", "solid", "solid", "polka-dot"],
+    "edgy": ["solid", "solid", "animal", "check", "abstract"],
+    "streetwear": ["solid", "solid", "abstract", "geometric", "check"],
+    "classic": ["solid", "solid", "stripe", "houndstooth", "check"],
+}
+_DEFAULT_PATTERNS = ["solid", "solid", "solid", "stripe", "check", "floral", "polka-dot"]
+
+
+def _pick(rng: random.Random, options: list[str]) -> str:
+    """Choose one option, the first (most typical) with double weight."""
+    return rng.choice([options[0], *options])
+
+
+def _contrast(rng: random.Random, primary: str, palette: list[str]) -> str:
+    light = {"white", "ivory", "cream", "beige", "blush", "champagne", "sky blue", "mint", "peach", "lilac"}
+    pool = [c for c in palette if c != primary and ((c in light) != (primary in light))]
+    return rng.choice(pool or [c for c in ("white", "black") if c != primary])
+
+
+def complete_spec(partial: dict[str, Any], rng: random.Random) -> GarmentSpec:
+    """Fill every open attribute of `partial` (a spec-shaped dict) with a plausible seeded choice."""
+    tree: dict[str, Any] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in partial.items()}
+    garment = dict(tree.get("garment") or {})
+    kind = garment.get("type") or _pick(rng, ["dress", "top", "skirt", "pants", "blazer", "coat", "jumpsuit"])
+    garment["type"] = kind
+    cut = _CUT.get(kind, _CUT["top"])
+    for attr in ("silhouette", "neckline", "length"):
+        if not garment.get(attr) and attr in cut:
+            garment[attr] = _pick(rng, cut[attr])
+    if "sleeve_length" in cut:
+        sleeve = dict(garment.get("sleeve") or {})
+        sleeve.setdefault("length", _pick(rng, cut["sleeve_length"]))
+        default_type = "set-in" if sleeve["length"] != "sleeveless" else "none"
+        if sleeve["length"] in ("long", "three-quarter", "short", "elbow"):
+            default_type = rng.choice(_SLEEVE_TYPES)
+        sleeve.setdefault("type", default_type)
+        garment["sleeve"] = sleeve
+    tree["garment"] = garment
+
+    style = dict(tree.get("style") or {})
+    aesthetic = style.get("aesthetic")
+    fabric = dict(tree.get("fabric") or {})
+    fabric.setdefault("type", rng.choice(_FABRIC.get(kind, _DEFAULT_FABRICS)))
+    tree["fabric"] = fabric
+
+    color = dict(tree.get("color") or {})
+    palette = _PALETTES.get(aesthetic or "", _ALL_COLORS)
+    if not color.get("primary"):
+        color["primary"] = rng.choice(palette)
+    pattern = dict(color.get("pattern") or {})
+    pattern.setdefault("type", rng.choice(_PATTERNS.get(aesthetic or "", _DEFAULT_PATTERNS)))
+    if pattern["type"] != "solid":
+        pattern.setdefault("scale", rng.choice(["small", "medium", "medium", "large"]))
+        if not color.get("secondary"):
+            color["secondary"] = _contrast(rng, color["primary"], [*palette, "white", "black"])
+    color["pattern"] = pattern
+    tree["color"] = color
+    tree["style"] = style
+    photography = dict(tree.get("photography") or {})
+    photography.setdefault("shot", "technical-flat")
+    photography.setdefault("camera_angle", "front")
+    photography.setdefault("background", "white-seamless")
+    tree["photography"] = photography
+    return GarmentSpec.model_validate(tree)
+
+
+def sample_specs(partial: dict[str, Any], count: int, seed: int) -> list[GarmentSpec]:
+    """`count` complete specs around `partial`; spec i depends only on (seed, i), so re-runs agree."""
+    return [complete_spec(partial, random.Random(f"{seed}:{i}")) for i in range(count)]

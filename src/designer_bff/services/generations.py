@@ -1,0 +1,254 @@
+"""Generation use cases: create (prompt, spec, image), read, list, delete, feedback, asset bytes."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from designer_bff.config import Settings
+from designer_bff.db.engine import Database
+from designer_bff.db.repositories import Assets, Feedback, Generations
+from designer_bff.db.tables import Generation, GenerationAsset, GenerationFeedback, new_id, utcnow
+from designer_bff.domain.generation import GenerationSettings
+from designer_bff.domain.spec import GarmentSpec
+from designer_bff.errors import InvalidInput
+from designer_bff.imaging import inspect_upload
+from designer_bff.importers.vlt import import_legacy, is_legacy_envelope, is_legacy_record
+from designer_bff.providers.registry import ProviderRegistry
+from designer_bff.storage.base import BlobStore, make_key
+
+log = logging.getLogger(__name__)
+FeedbackType = Literal["outlier", "heart", "rating", "comment", "reject"]
+
+
+@dataclass(frozen=True)
+class GenerationView:
+    """A generation with its assets and feedback, as read by its owner."""
+
+    generation: Generation
+    assets: Sequence[GenerationAsset]
+    feedback: Sequence[GenerationFeedback]
+
+
+def invalid_from_validation(exc: ValidationError, prefix: str) -> InvalidInput:
+    """Turn a pydantic error into InvalidInput naming the field path and, for vocabularies, allowed values."""
+    err = exc.errors()[0]
+    path = ".".join([prefix, *(str(p) for p in err["loc"])])
+    allowed = (err.get("ctx") or {}).get("allowed")
+    return InvalidInput(f"{path}: {err['msg']}", field=path, allowed=allowed)
+
+
+class GenerationService:
+    """Creates generations and enqueues them; reads them back for their owner only."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        blobs: BlobStore,
+        providers: ProviderRegistry,
+        enqueue: Callable[[str], None],
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.blobs = blobs
+        self.providers = providers
+        self.enqueue = enqueue
+
+    def _check(self, count: int, settings: GenerationSettings) -> GenerationSettings:
+        limit = self.settings.max_images_per_request
+        if not 1 <= count <= limit:
+            raise InvalidInput(f"count must be between 1 and {limit}, got {count}", field="count")
+        if settings.provider is not None:
+            self.providers.get(settings.provider)  # unknown provider → clear 422 now, not a failed job later
+        if settings.seed is None:
+            # A stored seed makes a resumed job plan exactly the same images.
+            settings = settings.model_copy(update={"seed": secrets.randbelow(2**31 - 1)})
+        return settings
+
+    def _create(
+        self,
+        user_id: str,
+        mode: str,
+        request: dict[str, Any],
+        count: int,
+        settings: GenerationSettings,
+        generation_id: str | None = None,
+    ) -> Generation:
+        settings = self._check(count, settings)
+        with self.db.session() as s:
+            generation = Generations(s).add(
+                Generation(
+                    id=generation_id or new_id(),
+                    user_id=user_id,
+                    mode=mode,
+                    status="pending",
+                    request=request,
+                    settings=settings.model_dump(mode="json", by_alias=True, exclude_none=True),
+                    requested_count=count,
+                    pipeline_data={},
+                )
+            )
+        # Enqueue after commit: a worker must find the row. If this process dies in between, the
+        # recovery pass re-enqueues pending generations.
+        self.enqueue(generation.id)
+        return generation
+
+    def from_prompt(
+        self,
+        user_id: str,
+        *,
+        prompt: str,
+        negative_prompt: str | None,
+        count: int,
+        settings: GenerationSettings,
+    ) -> Generation:
+        """Start a generation from free text."""
+        if not prompt.strip():
+            raise InvalidInput("prompt must not be empty", field="prompt")
+        return self._create(
+            user_id, "prompt", {"prompt": prompt, "negativePrompt": negative_prompt}, count, settings
+        )
+
+    def from_spec(
+        self, user_id: str, *, spec: dict[str, Any], count: int | None, settings: GenerationSettings
+    ) -> tuple[Generation, list[str]]:
+        """Start a generation from a canonical spec or a legacy VLT record/envelope."""
+        warnings: list[str] = []
+        if is_legacy_record(spec) or is_legacy_envelope(spec):
+            result = import_legacy(spec)
+            trees = [s.model_dump(mode="json", exclude_none=True) for s in result.specs]
+            warnings = result.warnings
+        else:
+            try:
+                canonical = GarmentSpec.model_validate(spec)
+            except ValidationError as exc:
+                raise invalid_from_validation(exc, "vltSpec") from exc
+            trees = [canonical.model_dump(mode="json", exclude_none=True)]
+        request = {"specs": trees, "importWarnings": warnings}
+        return self._create(user_id, "spec", request, count or len(trees), settings), warnings
+
+    def from_image(
+        self,
+        user_id: str,
+        *,
+        data: bytes,
+        filename: str | None,
+        content_type: str | None,
+        description: str | None,
+        count: int,
+        settings: GenerationSettings,
+    ) -> Generation:
+        """Start a generation from a reference image (offline analysis: its dominant colours)."""
+        settings = self._check(count, settings)
+        info = inspect_upload(
+            data,
+            filename=filename,
+            declared_type=content_type,
+            max_bytes=self.settings.max_upload_bytes,
+            max_pixels=self.settings.max_image_pixels,
+        )
+        generation_id = new_id()
+        ext = {"jpeg": "jpg"}.get(info.format, info.format)
+        key = make_key(user_id, utcnow().date(), "reference", generation_id, ext)
+        self.blobs.put(key, data, info.mime)
+        request = {"prompt": description or None, "referenceKey": key, "referenceMime": info.mime}
+        try:
+            return self._create(user_id, "image", request, count, settings, generation_id=generation_id)
+        except Exception:
+            self.blobs.delete(key)
+            raise
+
+    def get(self, user_id: str, generation_id: str) -> GenerationView:
+        """A generation with assets and feedback (NotFound for anyone but its owner)."""
+        with self.db.session() as s:
+            generation = Generations(s).get(generation_id, user_id=user_id)
+            return GenerationView(
+                generation, Assets(s).for_generation(generation_id), Feedback(s).for_generation(generation_id)
+            )
+
+    def list(
+        self,
+        user_id: str,
+        *,
+        status: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> tuple[list[GenerationView], int]:
+        """A page of the user's generations, newest first, with the total count."""
+        with self.db.session() as s:
+            rows, total = Generations(s).list(
+                user_id, status=status, since=since, until=until, limit=limit, offset=offset
+            )
+            assets = Assets(s).for_generations([g.id for g in rows])
+            return [GenerationView(g, assets[g.id], ()) for g in rows], total
+
+    def delete(self, user_id: str, generation_id: str) -> int:
+        """Delete a generation's rows, then its blobs; returns how many blobs were removed."""
+        with self.db.session() as s:
+            generation = Generations(s).get(generation_id, user_id=user_id)
+            keys = [
+                k for a in Assets(s).for_generation(generation_id) for k in (a.storage_key, a.thumbnail_key)
+            ]
+            if generation.request.get("referenceKey"):
+                keys.append(generation.request["referenceKey"])
+            Generations(s).delete(generation)
+        # Rows go first: a blob left behind by a failed delete is waste, a row without its blob is a
+        # broken gallery.
+        removed = 0
+        for key in keys:
+            try:
+                self.blobs.delete(key)
+                removed += 1
+            except Exception:
+                log.exception("could not delete blob %s", key)
+        return removed
+
+    def add_feedback(
+        self,
+        user_id: str,
+        generation_id: str,
+        *,
+        type: FeedbackType,
+        asset_id: str | None,
+        rating: int | None,
+        comment: str | None,
+    ) -> GenerationFeedback:
+        """Record a reaction to a generation or one of its assets."""
+        if type == "rating" and rating is None:
+            raise InvalidInput("rating feedback needs `rating` (1..5)", field="rating")
+        if rating is not None and not 1 <= rating <= 5:
+            raise InvalidInput(f"rating must be 1..5, got {rating}", field="rating")
+        if type == "comment" and not (comment and comment.strip()):
+            raise InvalidInput("comment feedback needs a non-empty `comment`", field="comment")
+        with self.db.session() as s:
+            Generations(s).get(generation_id, user_id=user_id)
+            if asset_id is not None:
+                asset = Assets(s).get(asset_id, user_id=user_id)
+                if asset.generation_id != generation_id:
+                    raise InvalidInput(
+                        f"asset {asset_id} is not part of generation {generation_id}", field="assetId"
+                    )
+            return Feedback(s).add(
+                GenerationFeedback(
+                    generation_id=generation_id,
+                    asset_id=asset_id,
+                    user_id=user_id,
+                    type=type,
+                    rating=rating,
+                    comment=comment,
+                )
+            )
+
+    def asset(self, asset_id: str, *, user_id: str | None) -> GenerationAsset:
+        """An asset row: the owner's, or any when `user_id` is None (caller verified a URL signature)."""
+        with self.db.session() as s:
+            return Assets(s).get(asset_id, user_id=user_id) if user_id else Assets(s).get_any(asset_id)
