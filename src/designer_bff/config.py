@@ -37,6 +37,12 @@ class Settings(BaseSettings):
         description="Redis URL for the job queue and shared rate limits. Default: SQLite queue in data_dir.",
     )
 
+    queue_name: str = Field(
+        "designer-bff",
+        pattern=r"^[A-Za-z0-9_.:-]{1,64}$",
+        description="Name of the job queue (separates deployments sharing one Redis).",
+    )
+
     storage_backend: Literal["local", "s3"] = Field(
         "local", description="Where images live: `local` (data_dir/blobs) or `s3` (any S3-compatible API)."
     )

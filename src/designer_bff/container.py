@@ -43,7 +43,6 @@ class Container:
 
     settings: Settings
     providers_override: list[ImageProvider] | None = field(default=None)
-    queue_name: str = "designer-bff"
 
     @cached_property
     def db(self) -> Database:
@@ -69,7 +68,7 @@ class Container:
     def queue(self) -> JobQueue:
         """The job queue with its tasks registered."""
         return JobQueue(
-            build_huey(self.settings, name=self.queue_name), self.runner.run, self.runner.requeue_stalled
+            build_huey(self.settings), self.runner.run, self.runner.requeue_stalled
         )
 
     @cached_property

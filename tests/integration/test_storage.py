@@ -6,6 +6,7 @@ import datetime
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import boto3
 import httpx
@@ -126,7 +127,10 @@ def test_make_key_layout() -> None:
     assert validate_key(KEY) == KEY
     assert content_type_for(OTHER) == "image/webp"
     # A datetime is a date; only its day goes into the key.
-    assert make_key("u", datetime.datetime(2024, 1, 2, 3, 4), "upload", "a", "jpg") == "u/2024-01-02/upload/a.jpg"
+    assert (
+        make_key("u", datetime.datetime(2024, 1, 2, 3, 4), "upload", "a", "jpg")
+        == "u/2024-01-02/upload/a.jpg"
+    )
 
 
 @pytest.mark.parametrize(
@@ -198,7 +202,7 @@ def test_local_refuses_symlink_escaping_root(tmp_path: Path) -> None:
 
 def test_local_check_fails_when_root_is_a_file(tmp_path: Path) -> None:
     (tmp_path / "blobs").write_bytes(b"")
-    with pytest.raises(OSError):
+    with pytest.raises(FileExistsError):
         LocalBlobStore(tmp_path / "blobs").check()
 
 
@@ -301,9 +305,9 @@ def test_s3_ensure_bucket_is_idempotent_in_other_regions(s3_server: str) -> None
 # --- build_blob_store ---------------------------------------------------------------------------
 
 
-def _settings(tmp_path: Path, **values: object) -> Settings:
+def _settings(tmp_path: Path, **values: Any) -> Settings:
     # Explicit values for every storage field, so the environment and a stray .env cannot leak in.
-    base: dict[str, object] = {
+    base: dict[str, Any] = {
         "data_dir": tmp_path,
         "storage_backend": "local",
         "s3_bucket": None,
@@ -314,7 +318,7 @@ def _settings(tmp_path: Path, **values: object) -> Settings:
         "s3_public_base_url": None,
     }
     base.update(values)
-    return Settings(_env_file=None, **base)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **base)
 
 
 def test_build_local_store(tmp_path: Path) -> None:

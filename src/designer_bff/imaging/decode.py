@@ -150,7 +150,7 @@ def _check_claims(fmt: str, label: str, *, filename: str | None, declared_type: 
     if declared_type:
         mime = declared_type.split(";", 1)[0].strip().lower()
         # Only image types are claims: browsers send application/octet-stream for anything they do not know.
-        claimed = _MIME_CLAIMS.get(mime, mime if mime.startswith("image/") else None)
+        claimed = _MIME_CLAIMS.get(mime, mime if mime.startswith("image/") and mime != "image/*" else None)
         if claimed is not None and claimed != fmt:
             raise UnsupportedMedia(
                 f"{label} is declared as {mime} but its content is {found}", detected=fmt, declared=mime

@@ -16,10 +16,11 @@ from designer_bff.config import Settings
 log = logging.getLogger(__name__)
 
 
-def build_huey(settings: Settings, *, name: str = "designer-bff") -> Any:
+def build_huey(settings: Settings) -> Any:
     """SqliteHuey under the data directory, or RedisHuey when REDIS_URL is set."""
     from huey import RedisHuey, SqliteHuey
 
+    name = settings.queue_name
     if settings.redis_url:
         return RedisHuey(name=name, url=settings.redis_url, results=False)
     settings.data_dir.mkdir(parents=True, exist_ok=True)

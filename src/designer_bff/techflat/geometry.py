@@ -186,34 +186,43 @@ def smooth(points: Sequence[Pt], tension: float = 1.0) -> Path:
     return path
 
 
-def truncate_y(path: Path, y_end: float) -> Path:
-    """The part of a downward-running path above `y_end` (segments split exactly)."""
-    out = Path(path.start)
+def split_y(path: Path, y_cut: float) -> tuple[Path, Path]:
+    """Split a downward-running path where it crosses y_cut (segments split exactly)."""
+    upper = Path(path.start)
     cur = path.start
-    for s in path.segs:
-        if s.end[1] <= y_end:
-            out.segs.append(s)
+    for i, s in enumerate(path.segs):
+        if s.end[1] <= y_cut:
+            upper.segs.append(s)
             cur = s.end
             continue
         if not s.ctrl:
-            t = (y_end - cur[1]) / (s.end[1] - cur[1]) if s.end[1] != cur[1] else 1.0
-            out.line(lerp(cur, s.end, max(0.0, min(1.0, t))))
-            return out
-        c1, c2 = s.ctrl
-        lo, hi = 0.0, 1.0
-        for _ in range(30):  # bisection: y is monotone along side seams
-            mid = (lo + hi) / 2
-            if bezier_point(cur, c1, c2, s.end, mid)[1] < y_end:
-                lo = mid
-            else:
-                hi = mid
-        t = (lo + hi) / 2
-        a, b = lerp(cur, c1, t), lerp(c1, c2, t)
-        ab = lerp(a, b, t)
-        bc = lerp(b, lerp(c2, s.end, t), t)
-        out.curve(a, ab, lerp(ab, bc, t))
-        return out
-    return out
+            t = (y_cut - cur[1]) / (s.end[1] - cur[1]) if s.end[1] != cur[1] else 0.0
+            mid = lerp(cur, s.end, max(0.0, min(1.0, t)))
+            upper.line(mid)
+            lower = Path(mid).line(s.end)
+        else:
+            c1, c2 = s.ctrl
+            lo, hi = 0.0, 1.0
+            for _ in range(30):  # bisection: y is monotone along side seams
+                m = (lo + hi) / 2
+                if bezier_point(cur, c1, c2, s.end, m)[1] < y_cut:
+                    lo = m
+                else:
+                    hi = m
+            t = (lo + hi) / 2
+            a, b, c = lerp(cur, c1, t), lerp(c1, c2, t), lerp(c2, s.end, t)
+            ab, bc = lerp(a, b, t), lerp(b, c, t)
+            mid = lerp(ab, bc, t)
+            upper.curve(a, ab, mid)
+            lower = Path(mid).curve(bc, c, s.end)
+        lower.segs.extend(path.segs[i + 1 :])
+        return upper, lower
+    return upper, Path(upper.end)
+
+
+def truncate_y(path: Path, y_end: float) -> Path:
+    """The part of a downward-running path above `y_end`."""
+    return split_y(path, y_end)[0]
 
 
 def x_at(path: Path, y: float) -> float:

@@ -158,7 +158,7 @@ def make_plan(spec: GarmentSpec, seed: int, *, kind: str | None = None, part: st
         kind=kind,
         group=group,
         silhouette=silhouette,
-        ease=EASE[fit],
+        ease=EASE[fit] + (2.0 if group == "outerwear" and kind != "vest" else 0.0),
         neckline=g.neckline or look.neckline or "crew",
         sleeve_type=sleeve_type,
         sleeve_length=sleeve_length,
