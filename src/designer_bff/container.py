@@ -73,10 +73,14 @@ class Container:
 
     @cached_property
     def generations(self) -> GenerationService:
-        """Generation use cases."""
+        """Generation use cases; new generations go to the job queue."""
         return GenerationService(
             self.settings, self.db, self.blobs, self.providers, self.queue.enqueue_generation
         )
+
+    def foreground_generations(self) -> GenerationService:
+        """Generation use cases for a caller that runs each generation itself (the CLI), not the queue."""
+        return GenerationService(self.settings, self.db, self.blobs, self.providers, lambda _id: None)
 
     @cached_property
     def auth(self) -> AuthService:

@@ -12,8 +12,8 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -24,10 +24,10 @@ from designer_bff.db.repositories import Assets, Generations
 from designer_bff.db.tables import Generation, GenerationAsset, utcnow
 from designer_bff.domain.generation import GenerationPlan, GenerationSettings, PlannedImage
 from designer_bff.errors import DesignerBFFError
-from designer_bff.imaging import embed_metadata, load_rgb, make_thumbnail
+from designer_bff.imaging import embed_metadata, load_rgb, make_thumbnail, to_webp
 from designer_bff.pipeline.analysis import dominant_colors, spec_hints_from_colors
 from designer_bff.pipeline.run import PlanRequest, StageRecorder, plan_generation
-from designer_bff.providers.base import ImageRequest
+from designer_bff.providers.base import GeneratedImage, ImageRequest
 from designer_bff.providers.registry import ProviderRegistry
 from designer_bff.storage.base import BlobStore, make_key
 
@@ -197,6 +197,9 @@ class GenerationRunner:
         self, generation_id: str, user_id: str, day: Any, owner: str, item: PlannedImage, image: Any
     ) -> None:
         asset_id = asset_id_for(generation_id, item.slot)
+        if image.mime not in ("image/png", "image/webp"):
+            # Metadata travels in PNG text chunks or WebP XMP; other formats are re-encoded as high-quality WebP.
+            image = replace(image, data=to_webp(image.data, quality=100), mime="image/webp")
         ext = "png" if image.mime == "image/png" else "webp"
         metadata = {
             "prompt": item.prompt,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 from designer_bff.techflat.geometry import Hem, Path, Pt, smooth, split_y, truncate_y, x_at
 from designer_bff.techflat.plan import Plan
@@ -33,6 +34,8 @@ def make_dims(plan: Plan) -> Dims:
     boxy = sil in BOXY or plan.kind in ("t-shirt", "sweater", "shirt", "bomber", "coat")
     if sil in ("fitted", "bodycon", "sheath", "wrap", "empire", "a-line", "mermaid", "ball-gown", "pencil"):
         waist = (15.8 + e * 0.7) * jw
+        if plan.group == "outerwear":  # tailoring suppresses the waist far less than a bodice
+            waist = bust - 2.6
     elif boxy or plan.kind == "trench":
         waist = bust - 0.6 - (0.4 if sil == "straight" else 0.0)
     else:
@@ -76,8 +79,8 @@ def neck_path(kind: str, nw: float, depth: float = 0.0) -> Path:
         w = nw + 2.6
         return Path((0, 13.0)).curve((5.5, 13.0), (w, 8.5), (w, 0))
     if kind == "square":
-        w = nw + 2.0
-        return Path((0, 11.5)).line((w - 1.2, 11.5)).quad((w, 11.5), (w, 10.3)).line((w, 0))
+        w = nw + 1.2
+        return Path((0, 9.5)).line((w - 1.0, 9.5)).quad((w, 9.5), (w, 8.5)).line((w, 0))
     if kind == "boat":
         w = nw + 5.0
         return Path((0, 3.2)).curve((6.0, 3.2), (w - 2.5, 0.8), (w, 0))
@@ -120,12 +123,15 @@ def top_edge(plan: Plan, dims: Dims, *, neck: str | None = None, depth: float = 
         und = (u[0] - 0.8, u[1] + 1.5)
         path = Path((0, 12.0)).line((nx, 0.6)).line((nx + 2.2, 0.8))
         path.curve((nx + 4.0, 9.0), (und[0] - 5.0, und[1] - 1.0), und)
-        return Top(path, Path((0, 12.0)).line((nx, 0.6)), 12.0, (nx, 0.6), None, und, None, strap_top=(nx, 0.6))
+        return Top(
+            path, Path((0, 12.0)).line((nx, 0.6)), 12.0, (nx, 0.6), None, und, None, strap_top=(nx, 0.6)
+        )
     if neck == "sweetheart" and sleeveless:
-        und = (u[0] - 0.6, u[1] - 3.0)
-        path = Path((0, 15.0)).curve((0.8, 11.2), (3.8, 9.4), (6.6, 10.3))
-        path.curve((9.5, 11.3), (und[0] - 3.5, und[1] - 1.5), und)
-        return Top(path, path, 15.0, (6.6, 10.3), None, und, None)
+        # Strapless: two rounded cups meeting in a V, dropping to the side seam under the arm.
+        und = (u[0] - 0.5, 15.0)
+        path = Path((0, 14.0)).curve((0.6, 10.5), (4.0, 8.6), (7.6, 9.2))
+        path.curve((11.0, 9.8), (und[0] - 2.0, und[1] - 3.0), und)
+        return Top(path, path, 14.0, (7.6, 9.2), None, und, None)
 
     npath = neck_path(neck, dims.nw, depth)
     hps = npath.end
@@ -135,7 +141,7 @@ def top_edge(plan: Plan, dims: Dims, *, neck: str | None = None, depth: float = 
         u = (u[0] - 0.4, u[1] + 1.8)
     if plan.sleeve_type == "raglan" and not sleeveless:
         # The raglan seam leaves the neckline a little below the neck side point.
-        upper, lower = split_y(npath.reversed(), 2.2)
+        _, lower = split_y(npath.reversed(), 2.2)
         r = lower.start
         seam = Path(r).curve((r[0] + 3.0, r[1] + 6.0), (u[0] - 4.0, u[1] - 6.0), u)
         body = lower.reversed().extend(seam)
@@ -150,18 +156,43 @@ def skirt_knots(sil: str, wx: float, wy: float, hip_x: float, hip_y: float, hem_
     """Side-seam knots from the waist (or empire line) down to the hem for a skirt silhouette."""
     span = max(hem_y - wy, 1.0)
     if sil == "ball-gown":
-        full = 0.62 * span
-        return [(wx, wy), (wx + full * 0.3, wy + span * 0.12), (wx + full * 0.75, wy + span * 0.5), (wx + full, hem_y)]
+        full = 0.46 * span
+        return [
+            (wx, wy),
+            (wx + full * 0.42, wy + span * 0.16),
+            (wx + full * 0.82, wy + span * 0.55),
+            (wx + full, hem_y),
+        ]
     if sil == "mermaid":
         knee = wy + span * 0.62
-        return [(wx, wy), (hip_x, hip_y), (hip_x - 2.2, knee), (hip_x + 2.0, knee + (hem_y - knee) * 0.5),
-                (hip_x + 15.0, hem_y)]  # fmt: skip
+        return [
+            (wx, wy),
+            (hip_x, hip_y),
+            (hip_x - 2.2, knee),
+            (hip_x + 2.0, knee + (hem_y - knee) * 0.5),
+            (hip_x + 15.0, hem_y),
+        ]
     if sil in ("pencil", "bodycon"):
-        return [(wx, wy), (hip_x, hip_y), (hip_x - 2.6, hem_y)] if hem_y > hip_y + 4 else [(wx, wy), (hip_x, hem_y)]
+        return (
+            [(wx, wy), (hip_x, hip_y), (hip_x - 2.6, hem_y)]
+            if hem_y > hip_y + 4
+            else [(wx, wy), (hip_x, hem_y)]
+        )
     if sil in ("sheath", "fitted", "straight", "tapered"):
-        return [(wx, wy), (hip_x, hip_y), (hip_x - 0.6, hem_y)] if hem_y > hip_y + 4 else [(wx, wy), (hip_x, hem_y)]
-    slope = {"a-line": 0.34, "empire": 0.24, "wrap": 0.26, "wide-leg": 0.3, "oversized": 0.2,
-             "relaxed": 0.14, "shift": 0.05}.get(sil, 0.2)  # fmt: skip
+        return (
+            [(wx, wy), (hip_x, hip_y), (hip_x - 0.6, hem_y)]
+            if hem_y > hip_y + 4
+            else [(wx, wy), (hip_x, hem_y)]
+        )
+    slope = {
+        "a-line": 0.34,
+        "empire": 0.24,
+        "wrap": 0.26,
+        "wide-leg": 0.3,
+        "oversized": 0.2,
+        "relaxed": 0.14,
+        "shift": 0.05,
+    }.get(sil, 0.2)
     slope = max(slope, (hip_x - wx) / max(hip_y - wy, 1.0) * 0.95)
     mid_y = wy + span * 0.5
     return [(wx, wy), (wx + slope * span * 0.5 + 0.4, mid_y), (wx + slope * span, hem_y)]
@@ -216,7 +247,7 @@ def bodice_knots(dims: Dims, start: Pt, until: float) -> list[Pt]:
         pts = [(start[1], start[0]), (dims.waist_y, dims.waist_x), (dims.hip_y, dims.hip_x)]
         if y <= pts[0][0]:
             return pts[0][1]
-        for (y0, x0), (y1, x1) in zip(pts, pts[1:], strict=False):
+        for (y0, x0), (y1, x1) in pairwise(pts):
             if y <= y1:
                 return x0 + (x1 - x0) * (y - y0) / max(y1 - y0, 1e-6)
         return dims.hip_x

@@ -67,7 +67,7 @@ class Canvas:
     @contextmanager
     def group(
         self, *, clip: str | None = None, opacity: float | None = None, dx: float = 0.0, dy: float = 0.0
-    ) -> Iterator[None]:
+    ) -> Iterator[Group]:
         """Nest subsequent drawing in a group (clip is applied in the group's local coordinates)."""
         attrs: dict[str, str] = {}
         if clip:
@@ -82,7 +82,7 @@ class Canvas:
         prev = self._offset
         self._offset = (prev[0] + dx, prev[1] + dy)
         try:
-            yield
+            yield g
         finally:
             self._stack.pop()
             self._offset = prev
@@ -124,8 +124,23 @@ class Canvas:
         """A filled circle (buttons, rivets, grommets)."""
         self._push(Item("path", {"d": ellipse(c[0], c[1], r, r).d(True), "fill": fill}, role, [], stroke))
 
-    def bounds(self) -> tuple[float, float, float, float]:
-        """Bounding box of everything that declared bounds."""
+    def translate(self, g: Group, dx: float, dy: float) -> None:
+        """Move an already drawn group (used to lay out the pieces of a set side by side)."""
+        g.dx += dx
+        g.dy += dy
+        g.attrs["transform"] = f"translate({fmt(g.dx)} {fmt(g.dy)})"
+
+        def walk(node: Group) -> None:
+            for child in node.children:
+                if isinstance(child, Group):
+                    walk(child)
+                else:
+                    child.pts = [(x + dx, y + dy) for x, y in child.pts]
+
+        walk(g)
+
+    def bounds(self, root: Group | None = None) -> tuple[float, float, float, float]:
+        """Bounding box of everything (or one group) that declared bounds."""
         xs: list[float] = []
         ys: list[float] = []
 
@@ -137,7 +152,7 @@ class Canvas:
                     xs.extend(p[0] for p in child.pts)
                     ys.extend(p[1] for p in child.pts)
 
-        walk(self.root)
+        walk(root or self.root)
         if not xs:
             return (-10.0, -10.0, 10.0, 10.0)
         return (min(xs), min(ys), max(xs), max(ys))

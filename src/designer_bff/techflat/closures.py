@@ -24,12 +24,14 @@ def placket(st: Studio, y0: float, y1: float, *, half: float = 1.6, buttons: int
     button_column(st, 0.0, y0 + 1.6, y1 - max(4.0, (y1 - y0) * 0.08), buttons)
 
 
-def front_opening(st: Studio, y0: float, y1: float, *, x: float = 0.0, buttons: int = 0, stitch: bool = True) -> None:
-    """A front edge (open garments) with optional buttons set just inside it."""
-    st.seg((x, y0), (x, y1), "outline")
+def front_opening(
+    st: Studio, y0: float, y1: float, *, x: float = 1.7, buttons: int = 0, stitch: bool = True
+) -> None:
+    """The overlapping front edge of an open garment, buttons on the centre line just inside it."""
+    st.c.seg((x, y0), (x, y1), "outline", stroke=st.p.palette.line)
     if stitch:
-        st.seg((x - 0.7, y0 + 0.5), (x - 0.7, y1 - 0.7), dashed=True)
-    button_column(st, x + 1.6, y0 + 1.5, y1 - max(4.0, (y1 - y0) * 0.12), buttons, 0.75)
+        st.seg((x - 0.6, y0 + 0.5), (x - 0.6, y1 - 0.7), dashed=True)
+    button_column(st, x - 1.7, y0 + 1.6, y1 - max(4.0, (y1 - y0) * 0.14), buttons, 0.8)
 
 
 def zipper(st: Studio, y0: float, y1: float, *, x: float = 0.0, exposed: bool = True) -> None:
@@ -66,12 +68,18 @@ def lace_up(st: Studio, y0: float, y1: float, *, gap: float = 1.3) -> None:
 def bow(st: Studio, c: Pt, size: float) -> None:
     """A small bow with trailing ends, filled with the garment fabric."""
     x, y = c
-    left = Path((x, y)).curve((x - size * 0.6, y - size * 0.9), (x - size * 1.4, y - size * 0.6), (x - size * 1.3, y))
+    left = Path((x, y)).curve(
+        (x - size * 0.6, y - size * 0.9), (x - size * 1.4, y - size * 0.6), (x - size * 1.3, y)
+    )
     left.curve((x - size * 1.4, y + size * 0.6), (x - size * 0.6, y + size * 0.8), (x, y))
     for path in (left, left.mapped(lambda p: (2 * x - p[0], p[1]))):
         st.fabric(path, "seam")
     for sign in (-1.0, 1.0):
-        tail = Path((x, y)).line((x + sign * size * 0.7, y + size * 1.9)).line((x + sign * size * 0.25, y + size * 1.7))
+        tail = (
+            Path((x, y))
+            .line((x + sign * size * 0.7, y + size * 1.9))
+            .line((x + sign * size * 0.25, y + size * 1.7))
+        )
         tail.line((x, y))
         st.fabric(tail, "seam")
     st.fabric(ellipse(x, y, size * 0.28, size * 0.36), "seam")
@@ -79,8 +87,9 @@ def bow(st: Studio, c: Pt, size: float) -> None:
 
 def drawstring(st: Studio, y: float, half: float, *, casing: float = 2.2) -> None:
     """A casing across the body with two cords and aglets hanging from the centre."""
-    st.seam(Path((-half - 3, y)).line((half + 3, y)))
-    st.seam(Path((-half - 3, y + casing)).line((half + 3, y + casing)))
+    if half > 0:
+        st.seam(Path((-half, y)).line((half, y)))
+        st.seam(Path((-half, y + casing)).line((half, y + casing)))
     cord = mix(st.p.palette.line, "#ffffff", 0.2)
     for sign in (-1.0, 1.0):
         top = (sign * 1.2, y + casing * 0.5)
@@ -107,9 +116,16 @@ def hooks(st: Studio, y: float, count: int = 2) -> None:
         st.c.line(Path((-0.8, yy)).quad((0.2, yy - 0.6), (0.8, yy)), "fine", stroke=st.p.palette.hardware)
 
 
-def belt(st: Studio, y: float, half: float, *, height: float = 3.2, tie: bool = False, loops: bool = True) -> None:
+def belt(
+    st: Studio, y: float, half: float, *, height: float = 3.2, tie: bool = False, loops: bool = True
+) -> None:
     """A self-fabric belt across the waist, buckled (or tied) at the centre."""
-    band = Path((-half - 0.6, y)).line((half + 0.6, y)).line((half + 0.6, y + height)).line((-half - 0.6, y + height))
+    band = (
+        Path((-half - 0.6, y))
+        .line((half + 0.6, y))
+        .line((half + 0.6, y + height))
+        .line((-half - 0.6, y + height))
+    )
     st.fabric(band)
     st.seg((-half, y + 0.5), (half, y + 0.5), dashed=True)
     st.seg((-half, y + height - 0.5), (half, y + height - 0.5), dashed=True)
@@ -119,7 +135,12 @@ def belt(st: Studio, y: float, half: float, *, height: float = 3.2, tie: bool = 
     bw = height + 1.4
     outer = rect(-bw / 2, y - 0.7, bw / 2, y + height + 0.7)
     st.c.shape(outer, "none", "seam", stroke=st.p.palette.hardware)
-    st.c.shape(rect(-bw / 2 + 0.6, y - 0.1, bw / 2 - 0.6, y + height + 0.1), "none", "fine", stroke=st.p.palette.hardware)
+    st.c.shape(
+        rect(-bw / 2 + 0.6, y - 0.1, bw / 2 - 0.6, y + height + 0.1),
+        "none",
+        "fine",
+        stroke=st.p.palette.hardware,
+    )
     st.seg((0.0, y + 0.2), (0.0, y + height - 0.2), "seam")
     if loops:
         for x in (-half + 0.6, half - 0.6):
@@ -128,9 +149,17 @@ def belt(st: Studio, y: float, half: float, *, height: float = 3.2, tie: bool = 
 
 def wrap_front(st: Studio, neck_depth: float, waist_y: float, waist_half: float, hem: Pt | None) -> None:
     """A wrap: one front crosses the other from shoulder to waist, tied at the side."""
-    st.c.line(Path((-5.0, 0.5 + 1.0)).curve((-3.0, neck_depth * 0.6), (waist_half * 0.4, waist_y - 4.0),
-                                            (waist_half - 0.5, waist_y)), "outline")  # fmt: skip
+    st.c.line(
+        Path((-5.0, 0.5 + 1.0)).curve(
+            (-3.0, neck_depth * 0.6), (waist_half * 0.4, waist_y - 4.0), (waist_half - 0.5, waist_y)
+        ),
+        "outline",
+    )
     if hem is not None:
-        st.c.line(Path((waist_half - 0.5, waist_y)).curve((waist_half * 0.3, waist_y + 10), (hem[0] + 3, hem[1] - 15),
-                                                          hem), "seam")  # fmt: skip
+        st.c.line(
+            Path((waist_half - 0.5, waist_y)).curve(
+                (waist_half * 0.3, waist_y + 10), (hem[0] + 3, hem[1] - 15), hem
+            ),
+            "seam",
+        )
     bow(st, (waist_half - 0.2, waist_y + 0.5), 2.2)

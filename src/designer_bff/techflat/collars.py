@@ -44,7 +44,9 @@ def neck_band(st: Studio, top: Top, width: float, *, rib: bool) -> None:
 def turtleneck(st: Studio, top: Top) -> None:
     """A ribbed roll collar standing above the neckline."""
     w = top.hps[0] - 0.2
-    tube = Path((-w, top.depth)).line((-w - 0.4, -7.5)).curve((-w * 0.4, -8.6), (w * 0.4, -8.6), (w + 0.4, -7.5))
+    tube = (
+        Path((-w, top.depth)).line((-w - 0.4, -7.5)).curve((-w * 0.4, -8.6), (w * 0.4, -8.6), (w + 0.4, -7.5))
+    )
     tube.line((w, top.depth)).curve((w * 0.5, top.depth + 0.6), (-w * 0.5, top.depth + 0.6), (-w, top.depth))
     st.fabric(tube)
     cid = st.c.clip(tube)
@@ -62,7 +64,10 @@ def cowl(st: Studio, top: Top) -> None:
     for k in range(1, 4):
         y = depth + k * 3.4
         side = hx - 0.5 - k * 0.7
-        st.seam(Path((-side, 1.0 + k * 1.6)).curve((-side * 0.45, y), (side * 0.45, y), (side, 1.0 + k * 1.6)), "fine")
+        st.seam(
+            Path((-side, 1.0 + k * 1.6)).curve((-side * 0.45, y), (side * 0.45, y), (side, 1.0 + k * 1.6)),
+            "fine",
+        )
 
 
 def halter_band(st: Studio, top: Top) -> None:
@@ -80,7 +85,11 @@ def shirt_collar(st: Studio, top: Top, spread: float = 1.0) -> None:
     hx = top.hps[0]
     point = (hx + 2.6 * spread, 9.3 + spread)
     meet = (0.4, top.depth - 0.2)
-    hole = Path((meet[0], meet[1])).line((hx - 1.0, 0.8)).curve((hx * 0.5, 0.1), (-hx * 0.5, 0.1), (-hx + 1.0, 0.8))
+    hole = (
+        Path((meet[0], meet[1]))
+        .line((hx - 1.0, 0.8))
+        .curve((hx * 0.5, 0.1), (-hx * 0.5, 0.1), (-hx + 1.0, 0.8))
+    )
     hole.line((-meet[0], meet[1]))
     st.inside(hole)
     right = Path((0, -2.6)).curve((hx * 0.6, -2.6), (hx + 1.3, -1.8), (hx + 1.6, -0.6))

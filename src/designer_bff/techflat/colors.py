@@ -90,6 +90,7 @@ def build_palette(
     # On dark cloth a dark seam line vanishes, so interior lines go lighter instead.
     inner = mix(primary, "#ffffff", 0.45) if lum < 0.28 else mix(primary, "#141414", 0.7)
     stitch = "#d9a53a" if contrast_stitch else inner
-    inside = shade(primary, -0.12) if lum > 0.2 else shade(primary, 0.08)
+    # Mixing towards grey (not darkening in HLS) keeps pale colours from turning saturated.
+    inside = mix(primary, "#3c3a38", 0.22) if lum > 0.25 else mix(primary, "#ffffff", 0.12)
     hardware = "#c9a449" if metal_hardware else mix(primary, "#141414", 0.35)
     return Palette(primary, secondary, line, inner, stitch, inside, hardware)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 Pt = tuple[float, float]
 MapFn = Callable[[Pt], Pt]
@@ -230,7 +231,7 @@ def x_at(path: Path, y: float) -> float:
     pts = path.flatten(12)
     if y <= pts[0][1]:
         return pts[0][0]
-    for a, b in zip(pts, pts[1:], strict=False):
+    for a, b in pairwise(pts):
         if a[1] <= y <= b[1] and b[1] != a[1]:
             return a[0] + (b[0] - a[0]) * (y - a[1]) / (b[1] - a[1])
     return pts[-1][0]

@@ -47,24 +47,39 @@ DEFAULTS: dict[str, Look] = {
     "jeans": Look("straight", None, ("none", "sleeveless"), "ankle", ("zipper", "buttons"), "slash"),
     "skirt": Look("a-line", None, ("none", "sleeveless"), "knee", ("zipper",)),
     "shorts": Look("relaxed", None, ("none", "sleeveless"), "mini", ("zipper", "buttons"), "slash"),
-    "jumpsuit": Look("wide-leg", "v-neck", ("set-in", "short"), "ankle", ("buttons",), "slash", waist="belted"),
+    "jumpsuit": Look(
+        "wide-leg", "v-neck", ("set-in", "short"), "ankle", ("buttons",), "slash", waist="belted"
+    ),
     "romper": Look("relaxed", "square", ("puff", "short"), "mini", waist="elasticated"),
     "bodysuit": Look("fitted", "scoop", ("set-in", "long"), "hip", ("snaps",)),
     "set": Look("relaxed", "crew", ("set-in", "short"), "ankle", ("drawstring",)),
 }
 KNIT_TYPES = {"t-shirt", "sweater", "cardigan", "bodysuit", "bomber"}
 EASE = {"slim": 0.0, "regular": 1.5, "relaxed": 3.5, "oversized": 6.5}
+UNWAISTED = {"shift", "sheath", "bodycon", "straight", "relaxed", "oversized"}
 SLIM_SILHOUETTES = {"fitted", "bodycon", "sheath", "pencil", "mermaid"}
 # Top-of-garment hem heights (cm below the shoulder) for each length value.
 TOP_LENGTH = {
-    "crop": 33.0, "hip": 60.0, "mini": 80.0, "knee": 98.0,
-    "midi": 116.0, "maxi": 138.0, "ankle": 141.0, "floor": 150.0,
-}  # fmt: skip
+    "crop": 33.0,
+    "hip": 60.0,
+    "mini": 80.0,
+    "knee": 98.0,
+    "midi": 116.0,
+    "maxi": 138.0,
+    "ankle": 141.0,
+    "floor": 150.0,
+}
 HIP_BY_TYPE = {"shirt": 66.0, "blazer": 68.0, "jacket": 57.0, "bomber": 58.0, "vest": 58.0, "top": 57.0}
 BOTTOM_LENGTH = {
-    "crop": 126.0, "hip": 72.0, "mini": 77.0, "knee": 98.0,
-    "midi": 116.0, "maxi": 141.0, "ankle": 141.0, "floor": 150.0,
-}  # fmt: skip
+    "crop": 126.0,
+    "hip": 72.0,
+    "mini": 77.0,
+    "knee": 98.0,
+    "midi": 116.0,
+    "maxi": 141.0,
+    "ankle": 141.0,
+    "floor": 150.0,
+}
 BUTTONS = {"shirt": (6, 8), "cardigan": (5, 7), "coat": (3, 4), "blazer": (1, 2), "vest": (4, 5)}
 
 
@@ -122,11 +137,14 @@ def make_plan(spec: GarmentSpec, seed: int, *, kind: str | None = None, part: st
     group = load_taxonomy().group_of(kind) if kind != "set" else "set"
     silhouette = g.silhouette or look.silhouette
     fit = g.fit or (
-        "slim" if silhouette in SLIM_SILHOUETTES
-        else "oversized" if silhouette == "oversized"
-        else "relaxed" if silhouette in ("relaxed", "wide-leg")
+        "slim"
+        if silhouette in SLIM_SILHOUETTES
+        else "oversized"
+        if silhouette == "oversized"
+        else "relaxed"
+        if silhouette in ("relaxed", "wide-leg")
         else "regular"
-    )  # fmt: skip
+    )
     if g.sleeve is not None:
         sleeve_type, sleeve_length = g.sleeve.type, g.sleeve.length
     else:
@@ -141,16 +159,14 @@ def make_plan(spec: GarmentSpec, seed: int, *, kind: str | None = None, part: st
     else:
         hem_y = TOP_LENGTH[length]
     fab, con = spec.fabric, spec.construction
-    knit = (
-        kind in KNIT_TYPES
-        or fab.type in ("knit", "jersey")
-        or fab.texture == "ribbed"
-    )  # fmt: skip
+    knit = kind in KNIT_TYPES or fab.type in ("knit", "jersey") or fab.texture == "ribbed"
     closures = tuple(c for c in (g.closures or list(look.closures)) if c != "none")
     lo, hi = BUTTONS.get(kind, (4, 6))
     contrast = con.stitching == "contrast" or (kind == "jeans" and con.stitching is None)
     metal = "metal-buttons" in con.hardware or kind == "jeans"
-    palette = build_palette(spec.color.primary, spec.color.secondary, kind, contrast_stitch=contrast, metal_hardware=metal)
+    palette = build_palette(
+        spec.color.primary, spec.color.secondary, kind, contrast_stitch=contrast, metal_hardware=metal
+    )
     sheer = {"sheer": 0.55, "semi-sheer": 0.78}.get(fab.opacity or "", 1.0)
     if fab.type in ("chiffon", "organza", "tulle") and fab.opacity is None:
         sheer = 0.78
@@ -164,14 +180,16 @@ def make_plan(spec: GarmentSpec, seed: int, *, kind: str | None = None, part: st
         sleeve_length=sleeve_length,
         length=length,
         hem_y=hem_y,
-        waist=g.waist or look.waist,
+        waist=g.waist
+        or (look.waist if silhouette not in UNWAISTED or kind not in ("dress", "gown") else None),
         closures=closures,
         pockets=g.pockets or look.pockets,
         hem=g.hem or look.hem,
         embellishments=tuple(con.embellishments),
         hardware=tuple(con.hardware),
         seams=con.seams,
-        topstitch=con.seams in ("topstitched", "flat-felled") or kind in ("jeans", "jacket", "shirt", "t-shirt"),
+        topstitch=con.seams in ("topstitched", "flat-felled")
+        or kind in ("jeans", "jacket", "shirt", "t-shirt"),
         knit=knit,
         sheer=sheer,
         gloss=fab.finish in ("glossy", "sheen", "metallic") or fab.type in ("satin", "silk", "leather"),

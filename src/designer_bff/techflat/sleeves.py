@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+from designer_bff.techflat import trims
 from designer_bff.techflat.bodice import Top
 from designer_bff.techflat.geometry import Path, Pt, add, dist, lerp, mul, norm, polar, split_y, sub
 from designer_bff.techflat.plan import Plan
@@ -38,19 +40,27 @@ class SleeveGeo:
             return (-p[0], p[1])
 
         return SleeveGeo(
-            self.outline.mirrored(), m(self.ci), m(self.co), m(self.d), m(self.e), m(self.cap), self.kind, self.length
+            self.outline.mirrored(),
+            m(self.ci),
+            m(self.co),
+            m(self.d),
+            m(self.e),
+            m(self.cap),
+            self.kind,
+            self.length,
         )
 
 
 def _cap_sleeve(top: Top) -> SleeveGeo:
-    assert top.shoulder is not None and top.armhole is not None
+    assert top.shoulder is not None
+    assert top.armhole is not None
     s = top.shoulder
-    upper, _ = split_y(top.armhole, s[1] + (top.underarm[1] - s[1]) * 0.5)
+    upper, _ = split_y(top.armhole, s[1] + (top.underarm[1] - s[1]) * 0.62)
     mid = upper.end
-    tip = (s[0] + 4.6, s[1] + 7.0)
     sdir = norm(sub(s, top.hps))
-    out = Path(s).curve(add(s, mul(sdir, 2.5)), (tip[0] - 0.6, tip[1] - 3.0), tip)
-    out.curve((tip[0] - 1.2, tip[1] + 1.6), (mid[0] + 2.0, mid[1] + 1.2), mid)
+    tip = (s[0] + 6.5, s[1] + 7.5)
+    out = Path(s).curve(add(s, mul(sdir, 3.5)), (tip[0] - 1.0, tip[1] - 4.0), tip)
+    out.curve((tip[0] - 1.5, tip[1] + 2.5), (mid[0] + 3.0, mid[1] + 1.5), mid)
     out.extend(upper.reversed())
     d = polar(62)
     return SleeveGeo(out, mid, tip, d, (d[1], -d[0]), s, "cap", "cap")
@@ -60,14 +70,17 @@ def build_sleeve(plan: Plan, top: Top) -> SleeveGeo | None:
     """The right sleeve for the plan, attached to the top edge's armhole (None if sleeveless)."""
     if plan.sleeveless or top.armhole is None:
         return None
-    if plan.sleeve_length == "cap" and top.shoulder is not None and not top.raglan:
+    if plan.sleeve_length == "cap" and top.shoulder is not None and plan.sleeve_type == "set-in":
         return _cap_sleeve(top)
     kind = plan.sleeve_type
+    short = plan.sleeve_length in ("cap", "short")
+    if kind == "bishop" and short:
+        kind = "puff"  # a bishop sleeve cut short is simply a gathered puff
     angle, inner_len, cuff_w = LENGTHS.get(plan.sleeve_length, LENGTHS["long"])
     if plan.sleeve_length == "cap":
-        angle, inner_len, cuff_w = 60.0, 2.0, 12.5
+        angle, inner_len, cuff_w = 58.0, 3.5, 12.5
     angle += 4.0 if plan.ease >= 6 else 0.0
-    bicep = 13.0 + plan.ease * 0.4
+    bicep = 12.4 + plan.ease * 0.25
     cuff_w += plan.ease * 0.35
     inner_len *= plan.jl
     d = polar(angle)
@@ -79,12 +92,17 @@ def build_sleeve(plan: Plan, top: Top) -> SleeveGeo | None:
 
     p = add(add(u, mul(e, bicep)), mul(d, 1.5))
     bi = add(u, mul(d, inner_len))
-    mid = add(bi, mul(e, cuff_w / 2))
-    width = {"bell": max(cuff_w * 2.3, bicep * 1.45), "bishop": 7.8, "puff": cuff_w * 0.9}.get(kind, cuff_w)
+    flare = 1.6 if short else 2.3
+    width = {"bell": max(cuff_w * flare, bicep * 1.3), "bishop": 7.8, "puff": cuff_w * 0.9}.get(kind, cuff_w)
     if kind == "puff" and plan.sleeve_length in ("three-quarter", "long"):
         width = cuff_w * 0.92
-    ci = add(mid, mul(e, -width / 2))
-    co = add(mid, mul(e, width / 2))
+    # Extra width flares mostly outwards: flaring inwards past the underarm would cross the body.
+    inward = min(max(width - cuff_w, 0.0) / 2, inner_len * 0.3)
+    ci = add(bi, mul(e, -inward))
+    # Short flared sleeves tilt their hem down on the outside (a flutter) instead of flaring upwards.
+    tilt_deg = {"cap": 30.0, "short": 30.0, "elbow": 22.0, "three-quarter": 12.0}.get(plan.sleeve_length, 0.0)
+    tilt = math.radians(tilt_deg if kind == "bell" else 0.0)
+    co = add(ci, mul(norm(add(mul(e, math.cos(tilt)), mul(d, math.sin(tilt)))), width))
     if kind == "bell":
         ci, co = add(ci, mul(d, 1.8)), add(co, mul(d, -0.6))
 
@@ -92,10 +110,11 @@ def build_sleeve(plan: Plan, top: Top) -> SleeveGeo | None:
     if top.raglan:
         out.line(top.hps).line(shoulder)
     cap_k = dist(shoulder, p) * 0.42
-    if kind == "puff":
+    gathered_head = kind == "puff" and plan.sleeve_type != "bishop"
+    if gathered_head:
         out.curve(add(shoulder, (-0.6, -4.8)), add(p, add(mul(d, -cap_k), mul(e, 2.5))), p)
     else:
-        out.curve(add(shoulder, mul(sdir, cap_k)), add(p, mul(d, -cap_k)), p)
+        out.curve(add(shoulder, mul(sdir, cap_k * 0.75)), add(p, mul(d, -cap_k * 0.8)), p)
     span = dist(p, co)
     if kind == "bell":
         knee = lerp(p, add(bi, mul(e, cuff_w)), 0.45)
@@ -110,14 +129,21 @@ def build_sleeve(plan: Plan, top: Top) -> SleeveGeo | None:
         out.curve(add(ci_top, add(mul(e, -4.5), mul(d, -4.5))), add(u, mul(d, span * 0.3)), u)
     elif kind == "puff":
         short = plan.sleeve_length in ("short", "cap", "elbow")
-        bulge = 3.5 if short else 2.0
-        out.curve(add(lerp(p, co, 0.3), mul(e, bulge)), add(lerp(p, co, 0.75 if short else 0.5), mul(e, bulge)), co)
+        bulge = 2.6 if short else 2.0
+        # A short bishop billows low, just above its band; a puff balloons at the head.
+        lo, hi = (0.55, 0.95) if plan.sleeve_type == "bishop" else (0.3, 0.75 if short else 0.5)
+        out.curve(add(lerp(p, co, lo), mul(e, bulge)), add(lerp(p, co, hi), mul(e, bulge * 1.3)), co)
         out.line(ci)
-        out.curve(add(lerp(ci, u, 0.3 if short else 0.5), mul(e, -bulge * 0.6)), add(lerp(ci, u, 0.8), mul(e, -1.0)), u)
+        out.curve(
+            add(lerp(ci, u, 0.3 if short else 0.5), mul(e, -bulge * 0.6)),
+            add(lerp(ci, u, 0.8), mul(e, -1.0)),
+            u,
+        )
     else:
         out.line(co).line(ci).line(u)
     out.extend(top.armhole.reversed())
-    return SleeveGeo(out, ci, co, d, e, lerp(shoulder, p, 0.5), kind, plan.sleeve_length)
+    geo_kind = "band" if kind == "puff" and not gathered_head else kind
+    return SleeveGeo(out, ci, co, d, e, lerp(shoulder, p, 0.5), geo_kind, plan.sleeve_length)
 
 
 def _across(geo: SleeveGeo, depth: float, over: float = 3.0) -> Path:
@@ -133,6 +159,15 @@ def draw_sleeve(st: Studio, geo: SleeveGeo, finish: str) -> None:
     cid = st.c.clip(geo.outline)
     width = dist(geo.ci, geo.co)
     with st.c.group(clip=cid):
+        if st.p.quilted:
+            box = [*geo.outline.points()]
+            xs, ys = [p[0] for p in box], [p[1] for p in box]
+            trims.quilting(st, (min(xs), min(ys), max(xs), max(ys)))
+        if geo.kind == "puff":
+            # Gathers fan out from the sleeve head.
+            for k in range(-2, 3):
+                base = add(geo.cap, mul(geo.e, k * 1.3))
+                st.seg(add(base, mul(geo.d, 0.4)), add(base, mul(geo.d, 2.6)), "fine")
         if geo.kind == "bell":
             return
         if geo.kind == "bishop" or finish == "cuff":
@@ -154,24 +189,20 @@ def draw_sleeve(st: Studio, geo: SleeveGeo, finish: str) -> None:
             for k in range(1, n):
                 base = add(geo.ci, mul(geo.e, width * k / n))
                 st.seg(base, add(base, mul(geo.d, -depth)), "fine")
-        elif finish == "band" or geo.kind == "puff":
+        elif finish == "band" or geo.kind in ("puff", "band"):
             st.seam(_across(geo, 2.0))
             for k in range(1, 6):
                 base = add(geo.ci, mul(geo.e, width * k / 6))
                 st.seg(add(base, mul(geo.d, -2.0)), add(base, mul(geo.d, -3.4)), "fine")
         elif finish == "stitch":
             st.stitch(_across(geo, 1.6))
-    if geo.kind == "puff":
-        # Gathers radiate from the sleeve head.
-        for k in range(-2, 3):
-            base = add(geo.cap, mul(geo.e, k * 1.3))
-            st.seg(add(base, mul(geo.d, 0.6)), add(base, mul(geo.d, 2.8)), "fine")
 
 
-def draw_sleeves(st: Studio, top: Top, finish: str) -> None:
-    """Build, mirror and draw both sleeves."""
+def draw_sleeves(st: Studio, top: Top, finish: str) -> SleeveGeo | None:
+    """Build, mirror and draw both sleeves; returns the right one for extra cuff details."""
     geo = build_sleeve(st.p, top)
     if geo is None:
-        return
+        return None
     draw_sleeve(st, geo, finish)
     draw_sleeve(st, geo.mirrored(), finish)
+    return geo

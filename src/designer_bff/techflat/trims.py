@@ -14,10 +14,15 @@ def patch_pocket(st: Studio, cx: float, y: float, w: float, h: float, *, flap: b
     x0, x1 = cx - w / 2, cx + w / 2
     body = Path((x0, y)).line((x1, y)).line((x1, y + h - 1.0)).line((cx, y + h)).line((x0, y + h - 1.0))
     st.fabric(body, "seam")
-    st.stitch(Path((x0 + 0.6, y + 0.6)).poly([(x0 + 0.6, y + h - 1.4), (cx, y + h - 0.6), (x1 - 0.6, y + h - 1.4),
-                                              (x1 - 0.6, y + 0.6)]))  # fmt: skip
+    st.stitch(
+        Path((x0 + 0.6, y + 0.6)).poly(
+            [(x0 + 0.6, y + h - 1.4), (cx, y + h - 0.6), (x1 - 0.6, y + h - 1.4), (x1 - 0.6, y + 0.6)]
+        )
+    )
     if flap:
-        flap_path = Path((x0 - 0.3, y - 0.4)).line((x1 + 0.3, y - 0.4)).line((x1 + 0.3, y + 2.6)).line((cx, y + 3.6))
+        flap_path = (
+            Path((x0 - 0.3, y - 0.4)).line((x1 + 0.3, y - 0.4)).line((x1 + 0.3, y + 2.6)).line((cx, y + 3.6))
+        )
         flap_path.line((x0 - 0.3, y + 2.6))
         st.fabric(flap_path, "seam")
         st.button((cx, y + 2.3), 0.5)
@@ -30,7 +35,9 @@ def welt_pocket(st: Studio, cx: float, y: float, w: float, angle: float = 0.0) -
     a = math.radians(angle)
     dx, dy = math.cos(a) * w / 2, math.sin(a) * w / 2
     nx, ny = -math.sin(a) * 1.1, math.cos(a) * 1.1
-    slot = Path((cx - dx, y - dy)).poly([(cx + dx, y + dy), (cx + dx + nx, y + dy + ny), (cx - dx + nx, y - dy + ny)])
+    slot = Path((cx - dx, y - dy)).poly(
+        [(cx + dx, y + dy), (cx + dx + nx, y + dy + ny), (cx - dx + nx, y - dy + ny)]
+    )
     st.fabric(slot, "seam")
     st.seg((cx - dx + nx / 2, y - dy + ny / 2), (cx + dx + nx / 2, y + dy + ny / 2), "fine")
 
@@ -45,27 +52,27 @@ def flap_pocket(st: Studio, cx: float, y: float, w: float) -> None:
     st.stitch(Path((x0 + 0.6, y + 0.5)).poly([(x0 + 0.6, y + 3.9), (x1 - 0.6, y + 3.9), (x1 - 0.6, y + 0.5)]))
 
 
-def slash_pocket(st: Studio, side: Pt, inset: float, drop: float) -> None:
-    """Slanted side pocket opening from `inset` inside the waist down to the side seam (right side)."""
-    x, y = side
+def slash_pocket(st: Studio, a: Pt, b: Pt) -> None:
+    """Slanted side pockets from a (at the waist) to b (past the side seam), both sides."""
     for sign in (1.0, -1.0):
-        st.seg((sign * (x - inset), y), (sign * (x + 1.5), y + drop), "seam")
-        st.seg((sign * (x - inset + 0.7), y), (sign * (x + 1.0), y + drop - 0.2), dashed=True)
+        st.seg((sign * a[0], a[1]), (sign * b[0], b[1]), "seam")
+        st.seg((sign * (a[0] + 0.7), a[1]), (sign * (b[0] - 0.3), b[1] - 0.8), dashed=True)
 
 
-def scoop_pocket(st: Studio, side: Pt, inset: float, drop: float, *, coin: bool) -> None:
-    """Jeans-style curved front pockets with double stitching and rivets."""
-    x, y = side
+def scoop_pocket(st: Studio, a: Pt, b: Pt, *, coin: bool) -> None:
+    """Jeans-style curved front pockets from a (waist) to b (side), with stitching and rivets."""
     for sign in (1.0, -1.0):
-        curve = Path((sign * (x - inset), y)).curve((sign * (x - inset + 0.5), y + drop * 0.8),
-                                                    (sign * (x - 1.5), y + drop), (sign * (x + 1.5), y + drop))  # fmt: skip
+        curve = Path((sign * a[0], a[1])).curve(
+            (sign * (a[0] + 0.3), b[1] - 2.0), (sign * (b[0] - 4.0), b[1]), (sign * (b[0] + 1.0), b[1])
+        )
         st.seam(curve)
-        st.stitch(curve.mapped(lambda p, s=sign: (p[0] - s * 0.8, p[1] + 0.7)))
-        st.rivet((sign * (x - inset + 0.3), y + 0.6))
+        st.stitch(curve.moved(-sign * 0.8, 0.8))
+        st.rivet((sign * (a[0] + 0.4), a[1] + 0.7))
+        st.rivet((sign * (b[0] - 0.9), b[1] - 0.6))
     if coin:
-        cx = x - inset - 0.2
-        st.seam(Path((cx - 4.0, y)).poly([(cx - 4.0, y + 4.5), (cx - 0.4, y + 4.5), (cx - 0.4, y + 0.7)]))
-        st.stitch(Path((cx - 3.4, y + 0.2)).poly([(cx - 3.4, y + 3.9), (cx - 1.0, y + 3.9)]))
+        cx = a[0] + 0.6
+        st.seam(Path((cx, a[1])).poly([(cx, a[1] + 4.8), (cx + 4.0, a[1] + 4.8), (cx + 4.6, a[1] + 1.0)]))
+        st.stitch(Path((cx + 0.6, a[1] + 1.4)).poly([(cx + 0.6, a[1] + 4.2), (cx + 3.6, a[1] + 4.2)]))
 
 
 def cargo_pocket(st: Studio, x: float, y: float) -> None:
@@ -160,9 +167,14 @@ def lace_trim(st: Studio, hem: Hem) -> None:
 def princess(st: Studio, s: Pt, waist: Pt, hem_y: float) -> None:
     """Princess seams from the armhole over the bust to the hem (both sides)."""
     for sign in (1.0, -1.0):
-        path = Path((sign * (s[0] - 2.0), s[1] + 6.0)).curve((sign * (s[0] - 5.0), s[1] + 14.0),
-                                                             (sign * waist[0], waist[1] - 8.0), (sign * waist[0], waist[1]))  # fmt: skip
-        path.curve((sign * waist[0], waist[1] + 8.0), (sign * (waist[0] + 1.5), hem_y - 10), (sign * (waist[0] + 2.0), hem_y + 3))
+        path = Path((sign * (s[0] - 2.0), s[1] + 6.0)).curve(
+            (sign * (s[0] - 5.0), s[1] + 14.0), (sign * waist[0], waist[1] - 8.0), (sign * waist[0], waist[1])
+        )
+        path.curve(
+            (sign * waist[0], waist[1] + 8.0),
+            (sign * (waist[0] + 1.5), hem_y - 10),
+            (sign * (waist[0] + 2.0), hem_y + 3),
+        )
         st.seam(path)
 
 
@@ -202,8 +214,13 @@ def flower(st: Studio, c: Pt, r: float, color: str) -> None:
     """A small embroidered flower (also used for appliqué)."""
     for i in range(5):
         a = math.radians(72 * i)
-        st.c.shape(ellipse(c[0] + math.cos(a) * r * 0.55, c[1] + math.sin(a) * r * 0.55, r * 0.42, r * 0.42),
-                   color, "fine", stroke=mix(color, "#141414", 0.5), bounds=False)  # fmt: skip
+        st.c.shape(
+            ellipse(c[0] + math.cos(a) * r * 0.55, c[1] + math.sin(a) * r * 0.55, r * 0.42, r * 0.42),
+            color,
+            "fine",
+            stroke=mix(color, "#141414", 0.5),
+            bounds=False,
+        )
     st.c.dot(c, r * 0.3, mix(color, "#f6d32d", 0.6), "fine")
 
 
