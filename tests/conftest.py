@@ -125,7 +125,9 @@ def client(container: Container) -> Iterator[Any]:
         yield test_client
 
 
-def register(client: Any, email: str | None = None, password: str = "correct horse battery") -> dict[str, str]:
+def register(
+    client: Any, email: str | None = None, password: str = "correct horse battery"
+) -> dict[str, str]:
     """Create an account; returns auth headers."""
     email = email or f"{uuid.uuid4().hex[:8]}@example.com"
     response = client.post("/api/auth/register", json={"email": email, "password": password})

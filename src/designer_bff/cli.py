@@ -122,9 +122,7 @@ def generate(
         Path, typer.Option("--out", "-o", help="Folder for images, index.html, manifest.json.")
     ] = Path("./out"),
     seed: Annotated[Optional[int], typer.Option(help="Fix every random choice.")] = None,  # noqa: UP045
-    provider: Annotated[
-        Optional[str], typer.Option(help="Provider id (default: configured default).")
-    ] = None,  # noqa: UP045
+    provider: Annotated[str | None, typer.Option(help="Provider id (default: configured default).")] = None,
     aspect_ratio: Annotated[Optional[str], typer.Option("--aspect-ratio", help="e.g. 3:4.")] = None,  # noqa: UP045
 ) -> None:
     """Design N garments from a prompt, offline by default, and write a contact sheet."""

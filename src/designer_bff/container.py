@@ -67,9 +67,7 @@ class Container:
     @cached_property
     def queue(self) -> JobQueue:
         """The job queue with its tasks registered."""
-        return JobQueue(
-            build_huey(self.settings), self.runner.run, self.runner.requeue_stalled
-        )
+        return JobQueue(build_huey(self.settings), self.runner.run, self.runner.requeue_stalled)
 
     @cached_property
     def generations(self) -> GenerationService:

@@ -35,6 +35,7 @@ def _image(fmt: str, size: tuple[int, int] = (64, 64)) -> bytes:
 
 def _png_header_only(width: int, height: int) -> bytes:
     """A PNG whose header claims width×height (a decompression bomb's calling card)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -65,7 +66,9 @@ def _snapshot(client: TestClient, headers: dict[str, str]) -> tuple[int, int]:
     return client.get("/api/generate", headers=headers).json()["total"], files
 
 
-def _assert_healthy_and_intact(client: TestClient, headers: dict[str, str], before: tuple[int, int], gid: str) -> None:
+def _assert_healthy_and_intact(
+    client: TestClient, headers: dict[str, str], before: tuple[int, int], gid: str
+) -> None:
     assert client.get("/health").json()["status"] == "ok"
     assert _snapshot(client, headers) == before
     kept = client.get(f"/api/generate/{gid}", headers=headers).json()
@@ -76,8 +79,11 @@ def _assert_healthy_and_intact(client: TestClient, headers: dict[str, str], befo
 @pytest.fixture
 def seeded(small_client: TestClient) -> tuple[TestClient, dict[str, str], str, tuple[int, int]]:
     headers = register(small_client)
-    r = small_client.post("/api/generate/from-prompt", json={"prompt": "black blazer", "count": 1,
-                                                             "settings": {"size": "128x128"}}, headers=headers)
+    r = small_client.post(
+        "/api/generate/from-prompt",
+        json={"prompt": "black blazer", "count": 1, "settings": {"size": "128x128"}},
+        headers=headers,
+    )
     gid = wait_for(small_client, r.json()["id"], headers)["id"]
     return small_client, headers, gid, _snapshot(small_client, headers)
 
@@ -98,9 +104,18 @@ BAD_JSON = [
     ("count-high", b'{"prompt": "dress", "count": 101}', "between 1 and 100", "count"),
     ("count-type", b'{"prompt": "dress", "count": "many"}', "integer", "count"),
     ("empty-prompt", b'{"prompt": "", "count": 1}', "at least 1", "prompt"),
-    ("bad-ratio", b'{"prompt": "dress", "settings": {"aspectRatio": "tall"}}', "aspectRatio", "settings.aspectRatio"),
-    ("bad-provider", b'{"prompt": "dress", "settings": {"provider": "midjourney"}}', "unknown provider",
-     "settings.provider"),
+    (
+        "bad-ratio",
+        b'{"prompt": "dress", "settings": {"aspectRatio": "tall"}}',
+        "aspectRatio",
+        "settings.aspectRatio",
+    ),
+    (
+        "bad-provider",
+        b'{"prompt": "dress", "settings": {"provider": "midjourney"}}',
+        "unknown provider",
+        "settings.provider",
+    ),
     ("extra-field", b'{"prompt": "dress", "cuont": 3}', "extra", "cuont"),
 ]
 
@@ -108,8 +123,9 @@ BAD_JSON = [
 @pytest.mark.parametrize(("name", "payload", "words", "field"), BAD_JSON, ids=[b[0] for b in BAD_JSON])
 def test_bad_prompt_requests(seeded: Any, name: str, payload: bytes, words: str, field: str | None) -> None:
     client, headers, gid, before = seeded
-    r = client.post("/api/generate/from-prompt", content=payload,
-                    headers={**headers, "Content-Type": "application/json"})
+    r = client.post(
+        "/api/generate/from-prompt", content=payload, headers={**headers, "Content-Type": "application/json"}
+    )
     assert r.status_code == 422, r.text
     body = r.json()
     assert words.lower() in body["message"].lower(), body
@@ -120,8 +136,11 @@ def test_bad_prompt_requests(seeded: Any, name: str, payload: bytes, words: str,
 
 def test_unknown_spec_value_names_field_and_allowed(seeded: Any) -> None:
     client, headers, gid, before = seeded
-    r = client.post("/api/generate/from-spec", json={"vltSpec": {"garment": {"type": "dress", "neckline": "moon"}}},
-                    headers=headers)
+    r = client.post(
+        "/api/generate/from-spec",
+        json={"vltSpec": {"garment": {"type": "dress", "neckline": "moon"}}},
+        headers=headers,
+    )
     assert r.status_code == 422
     body = r.json()
     assert body["field"] == "vltSpec.garment.neckline"
@@ -135,7 +154,9 @@ def test_bad_feedback_and_unknown_ids(seeded: Any) -> None:
     client, headers, gid, before = seeded
     r = client.post(f"/api/generate/{gid}/feedback", json={"type": "superlike"}, headers=headers)
     assert r.status_code == 422 and "outlier" in r.text
-    r = client.post(f"/api/generate/{gid}/feedback", json={"type": "heart", "assetId": "nope"}, headers=headers)
+    r = client.post(
+        f"/api/generate/{gid}/feedback", json={"type": "heart", "assetId": "nope"}, headers=headers
+    )
     assert r.status_code == 404
     assert client.get("/api/generate/does-not-exist", headers=headers).status_code == 404
     assert client.get("/api/assets/x/file", headers=headers).status_code == 404

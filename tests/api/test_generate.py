@@ -23,7 +23,11 @@ def test_from_prompt_generates_stores_and_describes(client: Any) -> None:
     headers = register(client)
     response = client.post(
         "/api/generate/from-prompt",
-        json={"prompt": "bohemian maxi dress in rust linen", "count": 3, "settings": {"aspectRatio": "3:4", "seed": 7}},
+        json={
+            "prompt": "bohemian maxi dress in rust linen",
+            "count": 3,
+            "settings": {"aspectRatio": "3:4", "seed": 7},
+        },
         headers=headers,
     )
     assert response.status_code == 202, response.text
@@ -73,8 +77,11 @@ def test_same_seed_same_images(client: Any) -> None:
 def test_from_spec_canonical_and_legacy(client: Any) -> None:
     headers = register(client)
     canonical = {"garment": {"type": "jeans", "silhouette": "wide-leg"}, "color": {"primary": "navy"}}
-    r = client.post("/api/generate/from-spec", json={"vltSpec": canonical, "count": 2, "settings": {"size": "256x256"}},
-                    headers=headers)
+    r = client.post(
+        "/api/generate/from-spec",
+        json={"vltSpec": canonical, "count": 2, "settings": {"size": "256x256"}},
+        headers=headers,
+    )
     assert r.status_code == 202, r.text
     body = wait_for(client, r.json()["id"], headers)
     assert body["status"] == "completed"
@@ -88,8 +95,11 @@ def test_from_spec_canonical_and_legacy(client: Any) -> None:
         ],
         "summary": {},
     }
-    r = client.post("/api/generate/from-spec", json={"vltSpec": envelope, "settings": {"size": "256x256"}},
-                    headers=headers)
+    r = client.post(
+        "/api/generate/from-spec",
+        json={"vltSpec": envelope, "settings": {"size": "256x256"}},
+        headers=headers,
+    )
     assert r.status_code == 202, r.text
     assert any("moonweave" in w for w in r.json()["warnings"])
     body = wait_for(client, r.json()["id"], headers)
@@ -118,8 +128,11 @@ def test_list_filter_paginate_delete_and_feedback(client: Any) -> None:
     headers = register(client)
     ids = []
     for prompt in ("white t-shirt", "black coat", "grey skirt"):
-        r = client.post("/api/generate/from-prompt", json={"prompt": prompt, "count": 1,
-                                                           "settings": {"size": "128x128"}}, headers=headers)
+        r = client.post(
+            "/api/generate/from-prompt",
+            json={"prompt": prompt, "count": 1, "settings": {"size": "128x128"}},
+            headers=headers,
+        )
         ids.append(r.json()["id"])
     for i in ids:
         wait_for(client, i, headers)
@@ -130,16 +143,25 @@ def test_list_filter_paginate_delete_and_feedback(client: Any) -> None:
 
     body = client.get(f"/api/generate/{ids[0]}", headers=headers).json()
     asset_id = body["assets"][0]["id"]
-    for fb in ({"type": "outlier", "assetId": asset_id}, {"type": "rating", "rating": 4, "assetId": asset_id},
-               {"type": "comment", "comment": "love the collar"}, {"type": "heart"}, {"type": "reject"}):
+    for fb in (
+        {"type": "outlier", "assetId": asset_id},
+        {"type": "rating", "rating": 4, "assetId": asset_id},
+        {"type": "comment", "comment": "love the collar"},
+        {"type": "heart"},
+        {"type": "reject"},
+    ):
         assert client.post(f"/api/generate/{ids[0]}/feedback", json=fb, headers=headers).status_code == 201
     assert len(client.get(f"/api/generate/{ids[0]}", headers=headers).json()["feedback"]) == 5
-    bad = client.post(f"/api/generate/{ids[0]}/feedback", json={"type": "rating", "rating": 9}, headers=headers)
+    bad = client.post(
+        f"/api/generate/{ids[0]}/feedback", json={"type": "rating", "rating": 9}, headers=headers
+    )
     assert bad.status_code == 422 and bad.json()["field"] == "rating"
 
     container = client.app.state.container
     user_id = client.get("/api/auth/me", headers=headers).json()["id"]
-    keys = [k for a in container.generations.get(user_id, ids[0]).assets for k in (a.storage_key, a.thumbnail_key)]
+    keys = [
+        k for a in container.generations.get(user_id, ids[0]).assets for k in (a.storage_key, a.thumbnail_key)
+    ]
     assert all(container.blobs.exists(k) for k in keys)
     assert client.delete(f"/api/generate/{ids[0]}", headers=headers).status_code == 204
     assert client.get(f"/api/generate/{ids[0]}", headers=headers).status_code == 404

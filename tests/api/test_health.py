@@ -22,8 +22,11 @@ def test_health_degraded_when_storage_and_database_break(client: Any) -> None:
     container.db.engine.dispose()
     from sqlalchemy import create_engine
 
-    container.db.engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", pool_pre_ping=False,
-                                        connect_args={"connect_timeout": 1})
+    container.db.engine = create_engine(
+        "postgresql+psycopg://nobody@127.0.0.1:1/none",
+        pool_pre_ping=False,
+        connect_args={"connect_timeout": 1},
+    )
     r = client.get("/health")
     assert r.status_code == 200
     body = r.json()

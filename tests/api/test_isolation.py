@@ -10,12 +10,19 @@ PUBLIC = {("GET", "/health"), ("POST", "/api/auth/register"), ("POST", "/api/aut
 
 
 def _owner_resources(client: Any, headers: dict[str, str]) -> dict[str, str]:
-    r = client.post("/api/generate/from-prompt", json={"prompt": "camel coat", "count": 1,
-                                                       "settings": {"size": "128x128"}}, headers=headers)
+    r = client.post(
+        "/api/generate/from-prompt",
+        json={"prompt": "camel coat", "count": 1, "settings": {"size": "128x128"}},
+        headers=headers,
+    )
     body = wait_for(client, r.json()["id"], headers)
     key = client.post("/api/auth/api-keys", json={"name": "script"}, headers=headers).json()
-    return {"generation_id": body["id"], "asset_id": body["assets"][0]["id"], "key_id": key["id"],
-            "kind": "file"}
+    return {
+        "generation_id": body["id"],
+        "asset_id": body["assets"][0]["id"],
+        "key_id": key["id"],
+        "kind": "file",
+    }
 
 
 def test_second_user_sees_nothing_of_the_first(client: Any) -> None:

@@ -17,8 +17,14 @@ def _run(args: list[str], data_dir: Path, **extra: str) -> subprocess.CompletedP
     env = {**os.environ, "DESIGNER_BFF_DATA_DIR": str(data_dir), **extra}
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
-    return subprocess.run([sys.executable, "-m", "designer_bff", *args], env=env, capture_output=True, text=True,
-                          timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "designer_bff", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_help_lists_commands(tmp_path: Path) -> None:
@@ -30,8 +36,21 @@ def test_help_lists_commands(tmp_path: Path) -> None:
 
 def test_generate_writes_images_contact_sheet_and_manifest(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    result = _run(["generate", "red polka dot wrap dress", "-n", "3", "--out", str(out), "--seed", "4",
-                   "--aspect-ratio", "3:4"], tmp_path / "data")
+    result = _run(
+        [
+            "generate",
+            "red polka dot wrap dress",
+            "-n",
+            "3",
+            "--out",
+            str(out),
+            "--seed",
+            "4",
+            "--aspect-ratio",
+            "3:4",
+        ],
+        tmp_path / "data",
+    )
     assert result.returncode == 0, result.stderr
     assert "contact sheet:" in result.stdout
     manifest = json.loads((out / "manifest.json").read_text())

@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -66,7 +65,10 @@ def test_queue_runs_generation_with_in_process_consumers(queue_settings: Setting
     container.queue.start_consumers(2, recovery_interval=1)
     try:
         g = container.generations.from_prompt(
-            _user(container), prompt="black coat", negative_prompt=None, count=3,
+            _user(container),
+            prompt="black coat",
+            negative_prompt=None,
+            count=3,
             settings=GenerationSettings(size="128x128"),
         )
         done = _wait(container, g.id)
@@ -84,7 +86,10 @@ def test_pending_generation_that_was_never_enqueued_is_recovered(queue_settings:
     container.queue.huey.flush()
     # Simulate a process that died between committing the row and enqueueing it.
     g = container.foreground_generations().from_prompt(
-        _user(container), prompt="white shirt", negative_prompt=None, count=1,
+        _user(container),
+        prompt="white shirt",
+        negative_prompt=None,
+        count=1,
         settings=GenerationSettings(size="128x128"),
     )
     time.sleep(queue_settings.job_lease_seconds + 0.2)
@@ -133,18 +138,25 @@ def _worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
         env.pop("REDIS_URL")
     return subprocess.Popen(
         [sys.executable, "-m", "designer_bff", "worker", "--concurrency", "1"],
-        env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
     )
 
 
 @pytest.mark.slow
-def test_worker_killed_mid_job_resumes_without_loss_or_duplicates(queue_settings: Settings, tmp_path: Path) -> None:
+def test_worker_killed_mid_job_resumes_without_loss_or_duplicates(
+    queue_settings: Settings, tmp_path: Path
+) -> None:
     container = Container(queue_settings)
     container.db.migrate()
     container.queue.huey.flush()
     count = 24
     g = container.generations.from_prompt(
-        _user(container), prompt="floral wrap dress", negative_prompt=None, count=count,
+        _user(container),
+        prompt="floral wrap dress",
+        negative_prompt=None,
+        count=count,
         settings=GenerationSettings(size="512x512", seed=5),
     )
     log = tmp_path / "worker.log"

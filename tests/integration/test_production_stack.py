@@ -18,12 +18,21 @@ from tests.conftest import _reset_postgres, register, wait_for
 
 
 def test_generation_on_postgres_redis_and_s3(
-    make_settings: Callable[..., Settings], postgres_url: str, redis_url: str, s3_server: str, monkeypatch: Any
+    make_settings: Callable[..., Settings],
+    postgres_url: str,
+    redis_url: str,
+    s3_server: str,
+    monkeypatch: Any,
 ) -> None:
     _reset_postgres(postgres_url)
     bucket = f"studio-{uuid.uuid4().hex[:8]}"
-    s3 = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1",
-                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     s3.create_bucket(Bucket=bucket)
     settings = make_settings(
         database_url=postgres_url,
@@ -42,9 +51,11 @@ def test_generation_on_postgres_redis_and_s3(
         assert health["checks"]["queue"]["backend"] == "redis"
         assert health["checks"]["storage"]["backend"] == "s3"
         headers = register(client)
-        r = client.post("/api/generate/from-prompt", json={"prompt": "emerald satin gown", "count": 2,
-                                                           "settings": {"size": "256x256", "seed": 1}},
-                        headers=headers)
+        r = client.post(
+            "/api/generate/from-prompt",
+            json={"prompt": "emerald satin gown", "count": 2, "settings": {"size": "256x256", "seed": 1}},
+            headers=headers,
+        )
         body = wait_for(client, r.json()["id"], headers)
         assert body["status"] == "completed", body
         for asset in body["assets"]:

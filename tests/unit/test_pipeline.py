@@ -22,13 +22,22 @@ from designer_bff.providers.tech_flat import TechFlatProvider
     [
         (
             "bohemian maxi dress in rust linen",
-            {"garment.type": "dress", "garment.length": "maxi", "fabric.type": "linen", "style.aesthetic": "bohemian"},
+            {
+                "garment.type": "dress",
+                "garment.length": "maxi",
+                "fabric.type": "linen",
+                "style.aesthetic": "bohemian",
+            },
         ),
         ("20 structured blazers", {"garment.type": "blazer", "garment.silhouette": "fitted"}),
-        ("red polka dot wrap dress with puff sleeves", {"color.pattern.type": "polka-dot", "garment.silhouette": "wrap",
-                                                        "garment.sleeve.type": "puff"}),
-        ("wide leg high waisted trousers", {"garment.type": "pants", "garment.silhouette": "wide-leg",
-                                            "garment.waist": "high"}),
+        (
+            "red polka dot wrap dress with puff sleeves",
+            {"color.pattern.type": "polka-dot", "garment.silhouette": "wrap", "garment.sleeve.type": "puff"},
+        ),
+        (
+            "wide leg high waisted trousers",
+            {"garment.type": "pants", "garment.silhouette": "wide-leg", "garment.waist": "high"},
+        ),
     ],
 )
 def test_parse_prompt(prompt: str, expected: dict[str, str]) -> None:
@@ -52,7 +61,10 @@ def test_sampling_is_deterministic_and_keeps_given_values() -> None:
     assert a != sample_specs(partial, 6, seed=12)
     for spec in a:
         assert (spec.garment.type, spec.garment.length, spec.fabric.type, spec.color.primary) == (
-            "dress", "maxi", "linen", "rust",
+            "dress",
+            "maxi",
+            "linen",
+            "rust",
         )
         if spec.color.pattern.type != "solid":
             assert spec.color.secondary and spec.color.secondary != "rust"
@@ -90,8 +102,15 @@ def test_dimensions(settings: dict[str, str], size: tuple[int, int]) -> None:
     assert GenerationSettings.model_validate(settings).dimensions(min_side=64, max_side=2048) == size
 
 
-@pytest.mark.parametrize("bad", [{"aspectRatio": "wide"}, {"aspectRatio": "1:9"}, {"size": "huge"},
-                                 {"size": "512x512", "aspectRatio": "1:1"}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"aspectRatio": "wide"},
+        {"aspectRatio": "1:9"},
+        {"size": "huge"},
+        {"size": "512x512", "aspectRatio": "1:1"},
+    ],
+)
 def test_bad_settings_are_refused(bad: dict[str, str]) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 - pydantic ValidationError is a ValueError
         GenerationSettings.model_validate(bad)

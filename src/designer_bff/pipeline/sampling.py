@@ -168,6 +168,7 @@ _PATTERNS = {
     "streetwear": ["solid", "solid", "abstract", "geometric", "check"],
     "classic": ["solid", "solid", "stripe", "houndstooth", "check"],
 }
+_PLAIN_FABRICS = frozenset({"leather", "denim"})
 _DEFAULT_PATTERNS = ["solid", "solid", "solid", "stripe", "check", "floral", "polka-dot"]
 
 
@@ -210,10 +211,16 @@ def complete_spec(partial: dict[str, Any], rng: random.Random) -> GarmentSpec:
 
     color = dict(tree.get("color") or {})
     palette = _PALETTES.get(aesthetic or "", _ALL_COLORS)
-    if not color.get("primary"):
+    colour_given = bool(color.get("primary"))
+    if not colour_given:
         color["primary"] = rng.choice(palette)
     pattern = dict(color.get("pattern") or {})
-    pattern.setdefault("type", rng.choice(_PATTERNS.get(aesthetic or "", _DEFAULT_PATTERNS)))
+    if "type" not in pattern:
+        # A named colour ("black leather bomber") mostly means that colour, plain; leather and denim
+        # are plain unless a pattern is asked for.
+        plain_odds = 1.0 if fabric["type"] in _PLAIN_FABRICS else 0.6 if colour_given else 0.0
+        patterns = _PATTERNS.get(aesthetic or "", _DEFAULT_PATTERNS)
+        pattern["type"] = "solid" if rng.random() < plain_odds else rng.choice(patterns)
     if pattern["type"] != "solid":
         pattern.setdefault("scale", rng.choice(["small", "medium", "medium", "large"]))
         if not color.get("secondary"):

@@ -55,7 +55,8 @@ def export_collection(
             figures.append(
                 f'<figure><img src="{html.escape(name)}" alt="{html.escape(caption)}" loading="lazy">'
                 f"<figcaption><b>{html.escape(caption)}</b>"
-                f"<span>{html.escape(asset.provider)} · seed {asset.seed} · {asset.width}×{asset.height}</span>"
+                f"<span>{html.escape(asset.provider)} · seed {asset.seed} · "
+                f"{asset.width}×{asset.height}</span>"
                 "</figcaption></figure>"
             )
             manifest.append(

@@ -194,11 +194,17 @@ class GenerationRunner:
         return done
 
     def _store(
-        self, generation_id: str, user_id: str, day: Any, owner: str, item: PlannedImage, image: Any
+        self,
+        generation_id: str,
+        user_id: str,
+        day: date,
+        owner: str,
+        item: PlannedImage,
+        image: GeneratedImage,
     ) -> None:
         asset_id = asset_id_for(generation_id, item.slot)
         if image.mime not in ("image/png", "image/webp"):
-            # Metadata travels in PNG text chunks or WebP XMP; other formats are re-encoded as high-quality WebP.
+            # Metadata travels in PNG text chunks or WebP XMP: other formats become high-quality WebP.
             image = replace(image, data=to_webp(image.data, quality=100), mime="image/webp")
         ext = "png" if image.mime == "image/png" else "webp"
         metadata = {

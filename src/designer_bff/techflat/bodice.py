@@ -253,8 +253,9 @@ def bodice_knots(dims: Dims, start: Pt, until: float) -> list[Pt]:
         return dims.hip_x
 
     pts: list[Pt] = [start]
-    for y in (dims.waist_y, dims.hip_y):
-        if start[1] + 3 < y < until - 2:
+    for y, gap in ((dims.waist_y, 2.0), (dims.hip_y, 12.0)):
+        # A hip knot just above the hem would make the spline overshoot into a peplum.
+        if start[1] + 3 < y < until - gap:
             pts.append((guide(y), y))
     pts.append((guide(until), until))
     return pts

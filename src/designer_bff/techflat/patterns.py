@@ -17,8 +17,8 @@ SCALE = {"small": 0.6, "medium": 1.0, "large": 1.7}
 BASE_SIZE = {
     "stripe": 4.2,
     "check": 6.0,
-    "houndstooth": 3.2,
-    "floral": 13.0,
+    "houndstooth": 2.4,
+    "floral": 20.0,
     "polka-dot": 4.2,
     "geometric": 7.0,
     "animal": 13.0,
@@ -137,18 +137,19 @@ def _leaf(r: float, rot: float, color: str) -> str:
 def _floral(t: float, pal: Palette, rng: random.Random) -> str:
     leaf = mix(pal.secondary, pal.primary, 0.45)
     out = []
-    cells = [(0.25, 0.25), (0.75, 0.3), (0.3, 0.75), (0.78, 0.8)]
+    # A jittered 3×3 grid with mixed flower sizes hides the tile repeat.
+    cells = [((i + 0.5 + (0.5 if j % 2 else 0.0)) / 3, (j + 0.5) / 3) for j in range(3) for i in range(3)]
     for i, (u, v) in enumerate(cells):
-        x = (u + rng.uniform(-0.08, 0.08)) * t
-        y = (v + rng.uniform(-0.08, 0.08)) * t
-        r = t * (0.13 if i % 2 == 0 else 0.09) * rng.uniform(0.9, 1.1)
+        x = (u + rng.uniform(-0.07, 0.07)) * t
+        y = (v + rng.uniform(-0.07, 0.07)) * t
+        r = t * (0.1 if i % 3 == 0 else 0.07) * rng.uniform(0.85, 1.15)
         rot = rng.uniform(0, 72)
         body = _leaf(r * 1.3, rot + 20, leaf) + _leaf(r * 1.1, rot + 200, leaf)
         body += _petal_flower(r, 5 if i % 2 == 0 else 6, rot, pal)
         out.append(_wrapped(t, x, y, r * 2.2, body))
-    for u, v in ((0.55, 0.05), (0.05, 0.52), (0.52, 0.55)):
-        x, y = (u + rng.uniform(-0.05, 0.05)) * t, (v + rng.uniform(-0.05, 0.05)) * t
-        out.append(_wrapped(t, x, y, t * 0.05, f'<circle r="{fmt(t * 0.03)}" fill="{pal.secondary}"/>'))
+    for _ in range(5):
+        x, y = rng.uniform(0, t), rng.uniform(0, t)
+        out.append(_wrapped(t, x, y, t * 0.03, f'<circle r="{fmt(t * 0.018)}" fill="{pal.secondary}"/>'))
     return "".join(out)
 
 
