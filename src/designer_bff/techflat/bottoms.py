@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from designer_bff.techflat import closures, trims
 from designer_bff.techflat.bodice import build_piece, hem_shape, skirt_knots
-from designer_bff.techflat.geometry import Hem, Path, Pt, rect, smooth, x_at
+from designer_bff.techflat.geometry import Hem, Path, rect, smooth, x_at
 from designer_bff.techflat.plan import Plan
 from designer_bff.techflat.studio import Studio
 
@@ -265,7 +265,3 @@ def draw_skirt(st: Studio) -> None:
     if "lace-trim" in plan.embellishments:
         trims.lace_trim(st, hem)
     waistband(st, b, side, loops=False)
-
-
-def _lower_point(side: Path, y: float) -> Pt:
-    return (x_at(side, y), y)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import colorsys
 from dataclasses import dataclass
 
 from designer_bff.taxonomy import load_taxonomy
@@ -34,13 +33,6 @@ def luminance(hex_value: str) -> float:
     """Perceived lightness 0..1 (Rec. 601 luma is plenty for choosing contrasts)."""
     r, g, b = to_rgb(hex_value)
     return 0.299 * r + 0.587 * g + 0.114 * b
-
-
-def shade(hex_value: str, amount: float) -> str:
-    """Darken (amount < 0) or lighten (amount > 0) in HLS space, keeping the hue."""
-    h, lightness, s = colorsys.rgb_to_hls(*to_rgb(hex_value))
-    lightness = max(0.0, min(1.0, lightness + amount))
-    return to_hex(colorsys.hls_to_rgb(h, lightness, s))
 
 
 def resolve_hex(name: str | None) -> str | None:

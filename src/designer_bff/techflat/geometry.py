@@ -237,11 +237,6 @@ def x_at(path: Path, y: float) -> float:
     return pts[-1][0]
 
 
-def point_along(a: Pt, b: Pt, distance: float) -> Pt:
-    """The point `distance` from a towards b."""
-    return add(a, mul(norm(sub(b, a)), distance))
-
-
 @dataclass(frozen=True)
 class Hem:
     """A hem line: straight between its two side points plus a parabolic sag at the middle.

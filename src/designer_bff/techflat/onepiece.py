@@ -15,7 +15,8 @@ from designer_bff.techflat.upper import Torso, build_torso, finish_hem, interior
 
 def _finish_upper(st: Studio, torso: Torso) -> None:
     plan = st.p
-    draw_sleeves(st, torso.top, "band" if plan.sleeve_type in ("puff", "bishop") else "plain")
+    cuff = "rib" if plan.rib else "band" if plan.sleeve_type in ("puff", "bishop") else "plain"
+    draw_sleeves(st, torso.top, cuff)
     draw_neck(st, torso)
     if plan.has("wrap-tie") or plan.silhouette == "wrap":
         draw_wrap(st, torso)

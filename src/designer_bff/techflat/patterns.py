@@ -17,7 +17,7 @@ SCALE = {"small": 0.6, "medium": 1.0, "large": 1.7}
 BASE_SIZE = {
     "stripe": 4.2,
     "check": 6.0,
-    "houndstooth": 2.4,
+    "houndstooth": 2.8,
     "floral": 20.0,
     "polka-dot": 4.2,
     "geometric": 7.0,
@@ -95,14 +95,16 @@ def _clip_band(square: list[Pt], lo: float, hi: float) -> list[Pt]:
 
 def _houndstooth(t: float, pal: Palette, rng: random.Random) -> str:
     # Dark square in one quadrant, diagonal stripes in the two mixed quadrants: the classic tooth.
+    # Teeth are trimmed by a hair (inset) so the ground colour keeps the majority of the cloth.
     h = t / 2
-    out = [_rect(0, h, h, h, pal.secondary)]
+    inset = h * 0.05
+    out = [_rect(inset, h + inset, h - 2 * inset, h - 2 * inset, pal.secondary)]
     for qx, qy in ((0.0, 0.0), (h, h)):
         square = [(qx, qy), (qx + h, qy), (qx + h, qy + h), (qx, qy + h)]
         base = qx + qy
         for k in range(4):
             if k % 2 == 1:
-                band = _clip_band(square, base + k * h / 2, base + (k + 1) * h / 2)
+                band = _clip_band(square, base + k * h / 2 + inset, base + (k + 1) * h / 2 - inset)
                 if len(band) >= 3:
                     out.append(_poly(band, pal.secondary))
     return "".join(out)

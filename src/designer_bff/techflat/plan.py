@@ -7,7 +7,7 @@ per-garment defaults below, and the seed only varies details the spec cannot exp
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from designer_bff.domain.spec import GarmentSpec
 from designer_bff.taxonomy import load_taxonomy
@@ -105,6 +105,7 @@ class Plan:
     seams: str | None
     topstitch: bool
     knit: bool
+    rib: bool  # rib-knit bands at hem and cuffs
     sheer: float  # fill opacity
     gloss: bool
     quilted: bool
@@ -115,7 +116,6 @@ class Plan:
     jw: float = 1.0  # width jitter
     jl: float = 1.0  # length jitter
     buttons: int = 5
-    extra: dict[str, float] = field(default_factory=dict)
 
     @property
     def sleeveless(self) -> bool:
@@ -191,6 +191,7 @@ def make_plan(spec: GarmentSpec, seed: int, *, kind: str | None = None, part: st
         topstitch=con.seams in ("topstitched", "flat-felled")
         or kind in ("jeans", "jacket", "shirt", "t-shirt"),
         knit=knit,
+        rib=kind in ("sweater", "cardigan") or fab.type == "knit" or fab.texture == "ribbed",
         sheer=sheer,
         gloss=fab.finish in ("glossy", "sheen", "metallic") or fab.type in ("satin", "silk", "leather"),
         quilted=fab.texture == "quilted",

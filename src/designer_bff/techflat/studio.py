@@ -53,6 +53,10 @@ class Studio:
     def fabric(self, path: Path, role: str = "outline", *, shadow: float = 0.0) -> None:
         """A cloth piece: print fill, optional sheen and sheerness, dark outline."""
         op = self.p.sheer if self.p.sheer < 1 else None
+        if self.fill != self.p.palette.primary:
+            # Solid underlay: resvg leaves faint light seams between pattern tiles otherwise.
+            self.c.shape(path, self.p.palette.primary, "none", fill_opacity=op, bounds=False)
+            op = None
         self.c.shape(path, self.fill, role, fill_opacity=op)
         if shadow > 0:
             self.c.shape(path, "#000", "none", fill_opacity=shadow, bounds=False)
@@ -62,10 +66,6 @@ class Studio:
     def inside(self, path: Path) -> None:
         """The garment's inside seen through an opening (back neck, lining)."""
         self.c.shape(path, self.p.palette.inside, "outline")
-
-    def solid(self, path: Path, color: str, role: str = "seam") -> None:
-        """A filled trim in a plain colour (hardware, bindings)."""
-        self.c.shape(path, color, role, stroke=mix(color, "#141414", 0.6), bounds=False)
 
     def seam(self, path: Path, role: str = "seam") -> None:
         """An interior seam line."""

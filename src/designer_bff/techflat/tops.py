@@ -24,7 +24,7 @@ def draw_top(st: Studio) -> None:
     """Draw a top-group garment from the studio's plan."""
     plan = st.p
     kind = plan.kind
-    ribbed = kind in ("sweater", "cardigan")
+    ribbed = plan.rib and kind != "set"
     depth = 0.0
     if kind == "cardigan" and plan.neckline == "v-neck":
         depth = 26.0  # cardigans button from a deep V
@@ -48,7 +48,8 @@ def draw_top(st: Studio) -> None:
     if plan.has("drawstring") and plan.waist is None:
         closures.drawstring(st, hem_y - 4.5, torso.half(hem_y - 4.5) - 0.2)
     finish_hem(st, torso)
-    draw_sleeves(st, torso.top, CUFFS.get(kind, "band" if plan.sleeve_type == "puff" else "plain"))
+    cuff = "rib" if ribbed else CUFFS.get(kind, "band" if plan.sleeve_type == "puff" else "plain")
+    draw_sleeves(st, torso.top, cuff)
     if plan.neckline == "v-neck" and kind == "cardigan":
         with st.c.group(clip=torso.clip):
             neck_band(st, torso.top, 1.8, rib=True)
