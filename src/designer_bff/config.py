@@ -151,12 +151,26 @@ class Settings(BaseSettings):
             return self.secret_key.get_secret_value()
         path = self.data_dir / "secret.key"
         if not path.exists():
+            import os
             import secrets
 
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()
+            try:
+                # O_EXCL: when several processes start at once, exactly one writes the key.
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass
+            else:
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(secrets.token_urlsafe(48))
+        for _ in range(50):  # another process may have created the file but not yet written it
+            text = path.read_text().strip()
+            if text:
+                return text
+            import time
+
+            time.sleep(0.02)
+        raise ConfigurationError(f"{path} is empty; delete it or set DESIGNER_BFF_SECRET_KEY")
 
 
 def load_settings(**overrides: object) -> Settings:
