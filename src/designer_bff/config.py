@@ -129,6 +129,13 @@ class Settings(BaseSettings):
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
 
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("DESIGNER_BFF_SECRET_KEY must have at least 32 characters")
+        return value
+
     @model_validator(mode="after")
     def _check_storage(self) -> Settings:
         if self.storage_backend == "s3" and not self.s3_bucket:

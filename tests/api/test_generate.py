@@ -140,6 +140,16 @@ def test_list_filter_paginate_delete_and_feedback(client: Any) -> None:
     assert page["total"] == 3 and len(page["items"]) == 2
     assert page["items"][0]["id"] == ids[-1]  # newest first
     assert client.get("/api/generate?status=failed", headers=headers).json()["total"] == 0
+    created = page["items"][0]["createdAt"]
+    assert created.endswith(("Z", "+00:00"))  # timezone-aware on every backend
+    assert (
+        client.get("/api/generate", params={"since": "2999-01-01T00:00:00Z"}, headers=headers).json()["total"]
+        == 0
+    )
+    assert (
+        client.get("/api/generate", params={"until": "2999-01-01T00:00:00Z"}, headers=headers).json()["total"]
+        == 3
+    )
 
     body = client.get(f"/api/generate/{ids[0]}", headers=headers).json()
     asset_id = body["assets"][0]["id"]
