@@ -32,6 +32,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DesignerBFFError)
     async def studio_error(_: Request, exc: DesignerBFFError) -> JSONResponse:
+        """Studio errors carry their own status and data."""
         headers = {"Retry-After": str(int(exc.retry_after) + 1)} if isinstance(exc, RateLimited) else None
         if exc.status_code >= 500:
             log.error("%s: %s", exc.code, exc.message)
@@ -39,6 +40,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        """Request validation: name the field, the problem and any allowed values."""
         details = [_validation_detail(dict(e)) for e in exc.errors()]
         first = details[0] if details else {"message": "invalid request"}
         where = f"{first['field']}: " if first.get("field") else ""
@@ -54,6 +56,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """Framework HTTP errors (404 route, 405 method) in the same JSON shape."""
         return JSONResponse(
             {"error": "http_error", "message": str(exc.detail)},
             status_code=exc.status_code,
@@ -62,6 +65,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        """Anything else: log it, answer 500 without internals."""
         log.exception("unhandled error")
         return JSONResponse(
             {"error": "internal_error", "message": "internal error; see the server log"}, status_code=500

@@ -38,6 +38,7 @@ class JobQueue:
 
         @huey.task(name="generation.run", retries=2, retry_delay=5)  # type: ignore[untyped-decorator]
         def generation_task(generation_id: str) -> None:
+            """Run one generation (thin: the id in, the runner does the work)."""
             status = run_generation(generation_id)
             log.info("generation %s: %s", generation_id, status)
 

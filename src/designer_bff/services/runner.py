@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy.exc import IntegrityError
 
 from designer_bff.config import Settings
@@ -139,8 +140,6 @@ class GenerationRunner:
             return {}
         with recorder.stage("analysis", reference=key, analyser="offline-colour") as out:
             image = load_rgb(self.blobs.get(key), max_pixels=self.settings.max_image_pixels)
-            import numpy as np
-
             analysis = dominant_colors(np.asarray(image))
             hints, confidence = spec_hints_from_colors(analysis)
             out.update(
