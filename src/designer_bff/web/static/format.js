@@ -1,0 +1,96 @@
+// @ts-check
+/** Pure text helpers: captions from garment specs, dates, status labels. No DOM here. */
+
+/** @typedef {import("./api.js").Spec} Spec */
+/** @typedef {import("./api.js").Generation} Generation */
+
+// Tops have no meaningful hem length in a caption ("cropped t-shirt" yes, "maxi shirt" never).
+const NO_LENGTH = new Set(["top", "blouse", "shirt", "t-shirt", "sweater"]);
+
+/**
+ * A short caption such as "rust linen a-line maxi dress, floral in white".
+ * @param {Spec} spec
+ * @returns {string}
+ */
+export function caption(spec) {
+  const garment = spec.garment ?? {};
+  const type = garment.type ?? "design";
+  const parts = [
+    spec.color?.primary,
+    spec.fabric?.type,
+    garment.silhouette,
+    NO_LENGTH.has(type) ? null : garment.length,
+    type,
+  ].filter((p) => typeof p === "string" && p.length > 0);
+  let text = parts.join(" ");
+  const pattern = spec.color?.pattern?.type;
+  if (pattern && pattern !== "solid") {
+    text += `, ${pattern}`;
+    if (spec.color?.secondary) text += ` in ${spec.color.secondary}`;
+  }
+  return text;
+}
+
+/**
+ * The title of a generation: its request text, or what it was made from.
+ * @param {Generation} g
+ * @returns {string}
+ */
+export function title(g) {
+  const prompt = g.request.prompt?.trim();
+  if (prompt) return prompt;
+  if (g.mode === "image") return "From a reference image";
+  if (g.mode === "spec") return "From a garment spec";
+  return "Untitled request";
+}
+
+/**
+ * Parse an API timestamp; naive ones are UTC (the server stores UTC without an offset).
+ * @param {string} iso
+ * @returns {Date}
+ */
+export function parseTime(iso) {
+  return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(iso) ? iso : `${iso}Z`);
+}
+
+const DATE_FORMAT = new Intl.DateTimeFormat(undefined, {
+  day: "numeric",
+  month: "short",
+  year: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+});
+
+/**
+ * @param {string} iso
+ * @returns {string}
+ */
+export function formatDate(iso) {
+  return DATE_FORMAT.format(parseTime(iso));
+}
+
+/** @type {Record<Generation["status"], string>} */
+export const STATUS_LABEL = {
+  pending: "Queued",
+  processing: "Generating",
+  completed: "Ready",
+  failed: "Failed",
+};
+
+/**
+ * @param {Generation["status"]} status
+ * @returns {boolean}
+ */
+export function isRunning(status) {
+  return status === "pending" || status === "processing";
+}
+
+/**
+ * "8 designs", "1 design".
+ * @param {number} n
+ * @param {string} noun
+ * @returns {string}
+ */
+export function plural(n, noun) {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
