@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from designer_bff.taxonomy import load_taxonomy
-from designer_bff.taxonomy.colors import nearest_color_name, rgb_to_hex, rgb_to_lab
+from designer_bff.taxonomy.colors import hex_to_rgb, nearest_color_name, rgb_to_hex, rgb_to_lab
 
 
 @dataclass(frozen=True)
@@ -52,23 +52,51 @@ def _kmeans(points: NDArray[np.float64], k: int, seed: int, iterations: int = 12
     return labels
 
 
+def _resize_to(rgb: NDArray[np.uint8], long_side: int) -> NDArray[np.float64]:
+    """Area-averaged downscale: unlike striding, it never skips a thin outline, so the outline still
+    separates a pale garment from a pale background."""
+    from PIL import Image
+
+    h, w = rgb.shape[:2]
+    scale = long_side / max(h, w)
+    if scale >= 1:
+        return rgb.astype(np.float64)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX), dtype=np.float64)
+
+
+def foreground_mask(lab: NDArray[np.float64]) -> tuple[NDArray[np.bool_], NDArray[np.float64] | None]:
+    """Garment pixels: everything except the uniform background region connected to the border.
+
+    Connectivity (not colour alone) decides, so a white garment outlined on a white background is
+    still garment. Returns the mask and the background's Lab colour (None when the border is busy).
+    """
+    from scipy import ndimage
+
+    border = np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])
+    median = np.median(border, axis=0)
+    if np.mean(np.linalg.norm(border - median, axis=1) < 10) <= 0.6:
+        return np.ones(lab.shape[:2], dtype=bool), None
+    similar = np.linalg.norm(lab - median, axis=-1) < 12
+    labels, _ = ndimage.label(similar)
+    edge_labels = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    background = np.isin(labels, edge_labels[edge_labels > 0])
+    mask = ~background
+    if mask.mean() < 0.02:  # the whole image is that colour: measure it after all
+        mask[:] = True
+    return mask, median
+
+
 def dominant_colors(rgb: NDArray[np.uint8], *, k: int = 5, seed: int = 0) -> ColorAnalysis:
     """Dominant colours of an (H, W, 3) RGB array, ignoring a uniform background found on the border."""
     tax = load_taxonomy()
-    step = max(1, int(max(rgb.shape[:2]) / 96))
-    small = rgb[::step, ::step].astype(np.float64)
+    small = _resize_to(rgb, 96)
     lab = rgb_to_lab(small)
-    border = np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])
-    border_median = np.median(border, axis=0)
+    mask, background = foreground_mask(lab)
     background_hex = None
-    mask = np.ones(lab.shape[:2], dtype=bool)
-    # A studio or flat background is near-uniform on the border; excluding it measures the garment.
-    if np.mean(np.linalg.norm(border - border_median, axis=1) < 10) > 0.6:
-        mask = np.linalg.norm(lab - border_median, axis=-1) >= 12
+    if background is not None:
         border_rgb = np.median(np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]]), axis=0)
         background_hex = rgb_to_hex(tuple(int(v) for v in border_rgb))  # type: ignore[arg-type]
-        if mask.mean() < 0.02:  # the whole image is that colour: measure it after all
-            mask[:] = True
     points = lab[mask]
     pixels = small[mask]
     labels = _kmeans(points, min(k, len(points)), seed)
@@ -88,6 +116,36 @@ def dominant_colors(rgb: NDArray[np.uint8], *, k: int = 5, seed: int = 0) -> Col
     return ColorAnalysis(
         colors=colors, background_hex=background_hex, background_share=round(float(1 - mask.mean()), 3)
     )
+
+
+@dataclass(frozen=True)
+class ColourShares:
+    """How much of the garment is in a given colour, and how much is clearly not the main colour."""
+
+    near: float
+    off_main: float
+
+
+def colour_shares(rgb: NDArray[np.uint8], main_hex: str, probe_hex: str | None = None) -> ColourShares:
+    """Share of garment pixels near `probe_hex` (ΔE*ab < 18) and share clearly off `main_hex` (> 30).
+
+    Off-main pixels are measured after a 3×3 morphological opening: outlines, seams and topstitching
+    are one or two pixels wide and vanish, so what remains is surface colour — a print, or a wrong colour.
+    """
+    from scipy import ndimage
+
+    lab = rgb_to_lab(_resize_to(rgb, 384))
+    mask, _ = foreground_mask(lab)
+    area = max(1, int(mask.sum()))
+    main = rgb_to_lab(np.array(hex_to_rgb(main_hex), dtype=np.float64))
+    off = ndimage.binary_opening(
+        mask & (np.linalg.norm(lab - main, axis=-1) > 30), np.ones((3, 3), dtype=bool)
+    )
+    near = 0.0
+    if probe_hex is not None:
+        probe = rgb_to_lab(np.array(hex_to_rgb(probe_hex), dtype=np.float64))
+        near = float((mask & (np.linalg.norm(lab - probe, axis=-1) < 18)).sum() / area)
+    return ColourShares(near=round(near, 4), off_main=round(float(off.sum() / area), 4))
 
 
 def spec_hints_from_colors(analysis: ColorAnalysis) -> tuple[dict[str, object], dict[str, float]]:
