@@ -93,6 +93,24 @@ class Settings(BaseSettings):
         "tech-flat", description="Provider used when a request names none (the offline renderer by default)."
     )
 
+    overgeneration: float = Field(
+        0.2, ge=0, le=2, description="Extra candidates made per kept image (0.2: 120 made for 100 kept)."
+    )
+    selection_tradeoff: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description="DPP quality–diversity trade-off θ (0: diversity only; 1: quality order).",
+    )
+    validation_reject_below: float = Field(
+        0.6, ge=0, le=1, description="Outputs whose attribute consistency is below this are rejected."
+    )
+    validation_flag_below: float = Field(
+        0.8, ge=0, le=1, description="Outputs below this consistency are kept but flagged for review."
+    )
+    cluster_k_min: int = Field(3, ge=1, le=64, description="Smallest K tried when clustering a batch.")
+    cluster_k_max: int = Field(8, ge=1, le=64, description="Largest K tried when clustering a batch.")
+
     job_workers: int = Field(2, ge=0, le=64, description="Job consumer threads inside `serve` (0 = none).")
     job_lease_seconds: int = Field(
         300, ge=1, description="A running job that has not reported for this long is taken over."
@@ -140,6 +158,10 @@ class Settings(BaseSettings):
     def _check_storage(self) -> Settings:
         if self.storage_backend == "s3" and not self.s3_bucket:
             raise ValueError("DESIGNER_BFF_STORAGE_BACKEND=s3 needs S3_BUCKET")
+        if self.validation_reject_below > self.validation_flag_below:
+            raise ValueError("DESIGNER_BFF_VALIDATION_REJECT_BELOW must not exceed VALIDATION_FLAG_BELOW")
+        if self.cluster_k_min > self.cluster_k_max:
+            raise ValueError("DESIGNER_BFF_CLUSTER_K_MIN must not exceed CLUSTER_K_MAX")
         return self
 
     @property

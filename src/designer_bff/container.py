@@ -9,10 +9,13 @@ from functools import cached_property
 from designer_bff.config import Settings
 from designer_bff.db.engine import Database
 from designer_bff.jobs.queue import JobQueue, build_huey
+from designer_bff.pipeline.embedding import AttributeEmbedder, CombinedEmbedder, Embedder
+from designer_bff.pipeline.image_features import OfflineImageEmbedder
 from designer_bff.providers.base import ImageProvider
 from designer_bff.providers.registry import ProviderRegistry
 from designer_bff.providers.tech_flat import TechFlatProvider
 from designer_bff.services.auth import AuthService
+from designer_bff.services.coverage import CoverageService
 from designer_bff.services.generations import GenerationService
 from designer_bff.services.runner import GenerationRunner
 from designer_bff.storage import build_blob_store
@@ -60,9 +63,19 @@ class Container:
         return ProviderRegistry(self.providers_override or build_providers(self.settings))
 
     @cached_property
+    def embedder(self) -> Embedder:
+        """Stage 11 features: the spec's attribute vector joined with offline image descriptors."""
+        return CombinedEmbedder([(AttributeEmbedder(), 1.0), (OfflineImageEmbedder(), 1.0)])
+
+    @cached_property
     def runner(self) -> GenerationRunner:
         """Executes generations."""
-        return GenerationRunner(self.settings, self.db, self.blobs, self.providers)
+        return GenerationRunner(self.settings, self.db, self.blobs, self.providers, self.embedder)
+
+    @cached_property
+    def coverage(self) -> CoverageService:
+        """Coverage reports, gaps and targets."""
+        return CoverageService(self.db)
 
     @cached_property
     def queue(self) -> JobQueue:

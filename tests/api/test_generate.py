@@ -33,13 +33,34 @@ def test_from_prompt_generates_stores_and_describes(client: Any) -> None:
     assert response.status_code == 202, response.text
     body = wait_for(client, response.json()["id"], headers)
     assert body["status"] == "completed", body
-    assert body["progress"] == {"done": 3, "total": 3}
-    assert set(body["stages"]) >= {"query", "sampling", "routing", "prompt", "generation"}
-    assert all("ms" in stage for stage in body["stages"].values())
+    # 3 kept of ⌈3 × 1.2⌉ = 4 candidates: validated, embedded, clustered, selected, coverage measured
+    assert body["progress"] == {"done": 4, "total": 4}
+    assert (body["candidateCount"], body["hiddenCount"]) == (4, 1)
+    stages = body["stages"]
+    assert set(stages) >= {
+        "query",
+        "sampling",
+        "routing",
+        "prompt",
+        "generation",
+        "validation",
+        "embedding",
+        "clustering",
+        "selection",
+        "coverage",
+    }
+    assert all("ms" in stage for stage in stages.values())
+    assert stages["selection"]["output"]["picked"] == 3
     assert body["costUsd"] == 0
     assets = body["assets"]
-    assert [a["slot"] for a in assets] == [0, 1, 2]
+    assert len(assets) == 3 and all(a["selected"] for a in assets)
+    assert sorted(a["pickRank"] for a in assets) == [0, 1, 2]
+    everything = client.get(f"/api/generate/{body['id']}?include=all", headers=headers).json()["assets"]
+    assert [a["slot"] for a in everything] == [0, 1, 2, 3]
+    assert [a["selected"] for a in everything].count(False) == 1
     for asset in assets:
+        assert asset["verdict"] in ("ok", "flagged")
+        assert asset["validation"]["checks"][0]["attribute"] == "color.primary"
         assert (asset["width"], asset["height"]) == (768, 1024)
         assert asset["provider"] == "tech-flat"
         assert asset["spec"]["garment"]["type"] == "dress"

@@ -17,12 +17,26 @@ def _owner_resources(client: Any, headers: dict[str, str]) -> dict[str, str]:
     )
     body = wait_for(client, r.json()["id"], headers)
     key = client.post("/api/auth/api-keys", json={"name": "script"}, headers=headers).json()
+    gaps = client.get("/api/coverage/gaps", headers=headers).json()["gaps"]
     return {
         "generation_id": body["id"],
+        "batch_id": body["id"],
         "asset_id": body["assets"][0]["id"],
         "key_id": key["id"],
+        "gap_id": gaps[0]["id"],
         "kind": "file",
     }
+
+
+def _fill(value: Any, ids: dict[str, str]) -> Any:
+    """Put the owner's ids into a JSON body template."""
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, list):
+        return [_fill(v, ids) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()}
+    return value
 
 
 def test_second_user_sees_nothing_of_the_first(client: Any) -> None:
@@ -35,6 +49,10 @@ def test_second_user_sees_nothing_of_the_first(client: Any) -> None:
         ("POST", "/api/generate/{generation_id}/feedback"): {"json": {"type": "heart"}},
         ("GET", "/api/assets/{asset_id}/{kind}"): {},
         ("DELETE", "/api/auth/api-keys/{key_id}"): {},
+        ("GET", "/api/coverage/{batch_id}"): {},
+        ("GET", "/api/clusters/{batch_id}"): {},
+        ("POST", "/api/coverage/gaps/{gap_id}/apply-boost"): {},
+        ("POST", "/api/diversity/select"): {"json": {"assetIds": ["{asset_id}"], "k": 1}},
     }
     listing: dict[tuple[str, str], dict[str, Any]] = {
         ("GET", "/api/generate"): {},
@@ -44,14 +62,18 @@ def test_second_user_sees_nothing_of_the_first(client: Any) -> None:
         ("POST", "/api/generate/from-prompt"): {"json": {"prompt": "x dress", "count": 1}},
         ("POST", "/api/generate/from-spec"): {"json": {"vltSpec": {"garment": {"type": "dress"}}}},
         ("POST", "/api/generate/from-image"): {},
+        ("GET", "/api/coverage/gaps"): {},
+        ("GET", "/api/coverage/config"): {},
+        ("PUT", "/api/coverage/config"): {"json": {"autoBoost": False}},
     }
     # The walk must cover every route the app has: a new route without an isolation check fails here.
     paths = client.get("/openapi.json").json()["paths"]
     app_routes = {(method.upper(), path) for path, ops in paths.items() for method in ops}
     assert app_routes - PUBLIC == set(calls) | set(listing)
 
-    for (method, template), kwargs in calls.items():
+    for (method, template), raw in calls.items():
         url = template.format(**ids)
+        kwargs = {k: _fill(v, ids) for k, v in raw.items()}
         response = client.request(method, url, headers=bob, **kwargs)
         assert response.status_code == 404, (method, url, response.text)
         assert client.request(method, url, **kwargs).status_code == 401, (method, url)
@@ -59,6 +81,8 @@ def test_second_user_sees_nothing_of_the_first(client: Any) -> None:
     assert client.get("/api/generate", headers=bob).json()["total"] == 0
     assert client.get("/api/auth/api-keys", headers=bob).json() == []
     assert client.get("/api/auth/me", headers=bob).json()["email"] == "bob@example.com"
+    assert client.get("/api/coverage/gaps", headers=bob).json() == {"gaps": [], "nextBoosts": {}}
+    assert client.get("/api/coverage/config", headers=alice).json()["autoBoost"] is True
     for (method, url), _ in listing.items():
         assert client.request(method, url).status_code == 401, (method, url)
 

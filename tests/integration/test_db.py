@@ -37,8 +37,8 @@ def _asset(generation: Generation, slot: int) -> GenerationAsset:
 
 def test_schema_migrates_idempotently(database_url: str, make_settings: Callable[..., Settings]) -> None:
     container = Container(make_settings(database_url=database_url))
-    assert container.db.migrate() == "0001"
-    assert container.db.migrate() == "0001"  # second start is a no-op
+    assert container.db.migrate() == "0002"
+    assert container.db.migrate() == "0002"  # second start is a no-op
     tables = set(inspect(container.db.engine).get_table_names())
     assert {"users", "api_keys", "generations", "generation_assets", "generation_feedback"} <= tables
     container.close()

@@ -120,6 +120,13 @@ class AssetOut(CamelModel):
     negative_prompt: str | None
     cost_usd: float
     created_at: datetime
+    selected: bool = Field(description="Kept by the selection; false for hidden over-generated candidates.")
+    verdict: str | None = Field(None, description="Validation: ok, flagged or rejected.")
+    validation_score: float | None = None
+    validation: dict[str, Any] | None = Field(None, description="Per-attribute validation results.")
+    cluster: int | None = None
+    pick_rank: int | None = Field(None, description="Order in which the DPP selection picked it.")
+    pick_gain: float | None = Field(None, description="Log-det gain of the pick.")
 
 
 class FeedbackOut(CamelModel):
@@ -140,6 +147,8 @@ class GenerationOut(CamelModel):
     status: str
     mode: str
     requested_count: int
+    candidate_count: int = Field(description="Images made, including over-generated candidates.")
+    hidden_count: int = Field(description="Candidates the selection left out (see ?include=all).")
     progress: dict[str, int]
     cost_usd: float
     error: str | None

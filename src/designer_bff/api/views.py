@@ -7,6 +7,7 @@ from typing import Any
 from designer_bff.api.schemas import AssetOut, FeedbackOut, GenerationOut
 from designer_bff.container import Container
 from designer_bff.db.tables import GenerationAsset
+from designer_bff.domain.generation import GenerationSettings
 from designer_bff.services.generations import GenerationView
 
 
@@ -20,9 +21,13 @@ def asset_url(container: Container, asset: GenerationAsset, kind: str) -> str:
     return f"/api/assets/{asset.id}/{kind}?exp={expires}&sig={signature}"
 
 
-def generation_out(container: Container, view: GenerationView) -> GenerationOut:
-    """The response body of one generation."""
+def generation_out(
+    container: Container, view: GenerationView, *, include_hidden: bool = False
+) -> GenerationOut:
+    """The response body of one generation (hidden candidates only when asked for)."""
     g = view.generation
+    planned = GenerationSettings.model_validate(g.settings).candidates_for(g.requested_count)
+    shown = [a for a in view.assets if include_hidden or a.selected]
     data: dict[str, Any] = dict(g.pipeline_data or {})
     request = {k: v for k, v in dict(g.request).items() if k not in ("referenceKey",)}
     assets = [
@@ -33,14 +38,16 @@ def generation_out(container: Container, view: GenerationView) -> GenerationOut:
                 "thumbnail_url": asset_url(container, a, "thumbnail"),
             }
         )
-        for a in view.assets
+        for a in shown
     ]
     return GenerationOut(
         id=g.id,
         status=g.status,
         mode=g.mode,
         requested_count=g.requested_count,
-        progress={"done": len(view.assets), "total": g.requested_count},
+        candidate_count=len(view.assets),
+        hidden_count=sum(not a.selected for a in view.assets),
+        progress={"done": len(view.assets), "total": planned},
         cost_usd=g.cost_usd,
         error=g.error,
         request=request,

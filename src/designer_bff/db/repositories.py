@@ -5,11 +5,23 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from designer_bff.db.tables import ApiKey, Generation, GenerationAsset, GenerationFeedback, User, utcnow
+from designer_bff.db.tables import (
+    ApiKey,
+    CoverageGap,
+    CoverageReport,
+    CoverageSettings,
+    Generation,
+    GenerationAsset,
+    GenerationCluster,
+    GenerationFeedback,
+    User,
+    utcnow,
+)
 from designer_bff.errors import Conflict, NotFound
 
 
@@ -247,3 +259,76 @@ class Feedback:
             .where(GenerationFeedback.generation_id == generation_id)
             .order_by(GenerationFeedback.created_at)
         ).all()
+
+
+class Coverage:
+    """Clusters, coverage reports, gaps and coverage settings."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def settings(self, user_id: str) -> dict[str, Any]:
+        """The user's stored coverage settings (empty = defaults)."""
+        row = self.session.get(CoverageSettings, user_id)
+        return dict(row.config) if row else {}
+
+    def save_settings(self, user_id: str, config: dict[str, Any]) -> None:
+        """Replace the user's coverage settings."""
+        row = self.session.get(CoverageSettings, user_id)
+        if row is None:
+            self.session.add(CoverageSettings(user_id=user_id, config=config))
+        else:
+            row.config = config
+
+    def replace_clusters(self, generation_id: str, clusters: Sequence[GenerationCluster]) -> None:
+        """Store a batch's clusters, replacing any from an earlier (interrupted) run."""
+        self.session.execute(
+            delete(GenerationCluster).where(GenerationCluster.generation_id == generation_id)
+        )
+        self.session.add_all(clusters)
+
+    def clusters(self, generation_id: str) -> Sequence[GenerationCluster]:
+        """A batch's clusters by label."""
+        return self.session.scalars(
+            select(GenerationCluster)
+            .where(GenerationCluster.generation_id == generation_id)
+            .order_by(GenerationCluster.label)
+        ).all()
+
+    def report_for(self, generation_id: str) -> CoverageReport | None:
+        """A batch's coverage report."""
+        return self.session.scalar(
+            select(CoverageReport).where(CoverageReport.generation_id == generation_id)
+        )
+
+    def add_report(self, report: CoverageReport) -> None:
+        """Store a batch's coverage report."""
+        self.session.add(report)
+        self.session.flush()
+
+    def gaps(self, user_id: str, status: str | None = None) -> Sequence[CoverageGap]:
+        """The user's gaps, most severe and newest first."""
+        query = select(CoverageGap).where(CoverageGap.user_id == user_id)
+        if status:
+            query = query.where(CoverageGap.status == status)
+        return self.session.scalars(
+            query.order_by(CoverageGap.boost.desc(), CoverageGap.created_at.desc())
+        ).all()
+
+    def open_gaps(self, user_id: str) -> Sequence[CoverageGap]:
+        """The user's gaps that no batch has closed yet."""
+        return self.gaps(user_id, "open")
+
+    def gap(self, user_id: str, gap_id: str) -> CoverageGap:
+        """One of the user's gaps, or NotFound."""
+        gap = self.session.scalar(
+            select(CoverageGap).where(CoverageGap.id == gap_id, CoverageGap.user_id == user_id)
+        )
+        if gap is None:
+            raise NotFound(f"coverage gap {gap_id} not found")
+        return gap
+
+    def add_gap(self, gap: CoverageGap) -> None:
+        """Open a new gap."""
+        self.session.add(gap)
+        self.session.flush()

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Dialect,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
+    false,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -130,6 +135,78 @@ class GenerationAsset(Base):
     negative_prompt: Mapped[str | None] = mapped_column(Text)
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Stages 10–13: filled as each candidate is stored (validation, embedding) and when the batch is
+    # selected (cluster, pick). `selected` is False for over-generated candidates the selection left out.
+    selected: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    verdict: Mapped[str | None] = mapped_column(String(16))
+    validation_score: Mapped[float | None] = mapped_column(Float)
+    validation: Mapped[dict[str, Any] | None] = mapped_column()
+    embedding: Mapped[builtins.bytes | None] = mapped_column(LargeBinary)  # `bytes` is a column here
+    embedding_model: Mapped[str | None] = mapped_column(String(160))
+    cluster: Mapped[int | None] = mapped_column(Integer)
+    pick_rank: Mapped[int | None] = mapped_column(Integer)
+    pick_gain: Mapped[float | None] = mapped_column(Float)
+
+
+class GenerationCluster(Base):
+    """One cluster of a batch's candidates (stage 12)."""
+
+    __tablename__ = "generation_clusters"
+    __table_args__ = (UniqueConstraint("generation_id", "label", name="uq_generation_clusters_label"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    generation_id: Mapped[str] = mapped_column(ForeignKey("generations.id", ondelete="CASCADE"), index=True)
+    label: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    share: Mapped[float] = mapped_column(Float)
+    name: Mapped[str] = mapped_column(String(200))
+    dominant: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    central_asset_ids: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CoverageReport(Base):
+    """A batch's attribute coverage (stage 14)."""
+
+    __tablename__ = "coverage_reports"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    generation_id: Mapped[str] = mapped_column(ForeignKey("generations.id", ondelete="CASCADE"), unique=True)
+    overall: Mapped[float] = mapped_column(Float)
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CoverageGap(Base):
+    """An attribute gap of a user's batches: open until a later batch covers its values."""
+
+    __tablename__ = "coverage_gaps"
+    __table_args__ = (Index("ix_coverage_gaps_user_status", "user_id", "status"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    category: Mapped[str] = mapped_column(String(64))
+    attribute: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    boost: Mapped[float] = mapped_column(Float)
+    gap_points: Mapped[float] = mapped_column(Float)
+    values: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    opened_generation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("generations.id", ondelete="SET NULL")
+    )
+    closed_generation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("generations.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column()
+
+
+class CoverageSettings(Base):
+    """A user's coverage targets and selection defaults (JSON of `CoverageConfig` and friends)."""
+
+    __tablename__ = "coverage_settings"
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class GenerationFeedback(Base):

@@ -22,6 +22,12 @@ class GenerationSettings(CamelModel):
     size: str | None = Field(None, description="Explicit 'WIDTHxHEIGHT', e.g. '768x1024'.")
     quality: Quality = "standard"
     seed: int | None = Field(None, ge=0, le=2**31 - 1, description="Fixes every random choice.")
+    overgeneration: float | None = Field(
+        None, ge=0, le=2, description="Extra candidates per kept image (default: the deployment's, 0.2)."
+    )
+    tradeoff: float | None = Field(
+        None, ge=0, le=1, description="Quality–diversity trade-off of the selection (default 0.7)."
+    )
 
     @field_validator("aspect_ratio")
     @classmethod
@@ -51,6 +57,13 @@ class GenerationSettings(CamelModel):
         if self.aspect_ratio and self.size:
             raise ValueError("give either aspectRatio or size, not both")
         return self
+
+    def candidates_for(self, keep: int) -> int:
+        """Candidates to make so that `keep` are kept: ⌈keep × (1 + over-generation)⌉."""
+        import math
+
+        # round() first: 100 × 1.2 is 120.00000000000001 in floating point, which would ceil to 121.
+        return math.ceil(round(keep * (1 + (self.overgeneration or 0.0)), 6))
 
     def dimensions(self, *, min_side: int, max_side: int) -> tuple[int, int]:
         """Pixel size for this request within a provider's limits (InvalidInput when out of range)."""

@@ -43,6 +43,17 @@ class StageRecorder:
             if self.on_stage:
                 self.on_stage(name, record)
 
+    def record(self, name: str, ms: float, input_summary: dict[str, Any], output: dict[str, Any]) -> None:
+        """Record a stage whose work was spread over a loop (its time summed by the caller)."""
+        self.stages[name] = {
+            "startedAt": datetime.now(UTC).isoformat(),
+            "ms": round(ms, 2),
+            "input": input_summary,
+            "output": output,
+        }
+        if self.on_stage:
+            self.on_stage(name, self.stages[name])
+
 
 @dataclass(frozen=True)
 class PlanRequest:
@@ -55,6 +66,7 @@ class PlanRequest:
     negative_prompt: str | None = None
     partial_specs: tuple[dict[str, Any], ...] = ()
     hints: dict[str, Any] = field(default_factory=dict)
+    boosts: dict[str, dict[str, float]] = field(default_factory=dict)  # from open coverage gaps
 
 
 def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
@@ -85,14 +97,18 @@ def plan_generation(
                 warnings.append("words not matched to the taxonomy: " + ", ".join(parsed.unplaced))
 
     with recorder.stage(
-        "sampling", count=request.count, seed=request.seed, partialSpecs=len(request.partial_specs)
+        "sampling",
+        count=request.count,
+        seed=request.seed,
+        partialSpecs=len(request.partial_specs),
+        boosts=request.boosts,
     ) as out:
         bases = list(request.partial_specs) or [{}]
         specs = []
         for i in range(request.count):
             # Analysis hints < given spec < the user's words: the most explicit source wins.
             tree = _merge(_merge(request.hints, bases[i % len(bases)]), parsed_tree)
-            specs.append(complete_spec(tree, random.Random(f"{request.seed}:{i}")))
+            specs.append(complete_spec(tree, random.Random(f"{request.seed}:{i}"), request.boosts))
         out.update(
             garments=sorted({s.garment.type for s in specs}), captions=[s.caption() for s in specs[:10]]
         )

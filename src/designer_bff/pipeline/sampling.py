@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from typing import Any
 
 from designer_bff.domain.spec import GarmentSpec
@@ -172,9 +173,21 @@ _PLAIN_FABRICS = frozenset({"leather", "denim"})
 _DEFAULT_PATTERNS = ["solid", "solid", "solid", "stripe", "check", "floral", "polka-dot"]
 
 
-def _pick(rng: random.Random, options: list[str]) -> str:
-    """Choose one option, the first (most typical) with double weight."""
-    return rng.choice([options[0], *options])
+Boosts = Mapping[str, Mapping[str, float]]  # attribute path → value → sampling weight factor
+_GARMENTS = ["dress", "top", "skirt", "pants", "blazer", "coat", "jumpsuit"]
+
+
+def _pick(rng: random.Random, options: list[str], boosts: Boosts | None = None, path: str = "") -> str:
+    """Choose one option, the first (most typical) with double weight, times any coverage boost."""
+    factors = (boosts or {}).get(path, {})
+    weights = [(2.0 if i == 0 else 1.0) * factors.get(o, 1.0) for i, o in enumerate(options)]
+    return rng.choices(options, weights=weights)[0]
+
+
+def _with_boosted(options: list[str], boosts: Boosts | None, path: str) -> list[str]:
+    """Options plus boosted values not among them, so an uncovered value can be sampled at all."""
+    extra = [v for v in (boosts or {}).get(path, {}) if v not in options]
+    return [*options, *sorted(extra)]
 
 
 def _contrast(rng: random.Random, primary: str, palette: list[str]) -> str:
@@ -183,19 +196,26 @@ def _contrast(rng: random.Random, primary: str, palette: list[str]) -> str:
     return rng.choice(pool or [c for c in ("white", "black") if c != primary])
 
 
-def complete_spec(partial: dict[str, Any], rng: random.Random) -> GarmentSpec:
-    """Fill every open attribute of `partial` (a spec-shaped dict) with a plausible seeded choice."""
+def complete_spec(partial: dict[str, Any], rng: random.Random, boosts: Boosts | None = None) -> GarmentSpec:
+    """Fill every open attribute of `partial` (a spec-shaped dict) with a plausible seeded choice.
+
+    `boosts` (from the last batch's coverage gaps) raise the odds of under-covered values. Garment
+    types and fabrics may be boosted into the options; cut attributes are boosted only among the values
+    that suit the garment type, so a gap never produces a mermaid-hem pair of trousers.
+    """
     tree: dict[str, Any] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in partial.items()}
     garment = dict(tree.get("garment") or {})
-    kind = garment.get("type") or _pick(rng, ["dress", "top", "skirt", "pants", "blazer", "coat", "jumpsuit"])
+    kind = garment.get("type") or _pick(
+        rng, _with_boosted(_GARMENTS, boosts, "garment.type"), boosts, "garment.type"
+    )
     garment["type"] = kind
     cut = _CUT.get(kind, _CUT["top"])
     for attr in ("silhouette", "neckline", "length"):
         if not garment.get(attr) and attr in cut:
-            garment[attr] = _pick(rng, cut[attr])
+            garment[attr] = _pick(rng, cut[attr], boosts, f"garment.{attr}")
     if "sleeve_length" in cut:
         sleeve = dict(garment.get("sleeve") or {})
-        sleeve.setdefault("length", _pick(rng, cut["sleeve_length"]))
+        sleeve.setdefault("length", _pick(rng, cut["sleeve_length"], boosts, "garment.sleeve.length"))
         default_type = "set-in" if sleeve["length"] != "sleeveless" else "none"
         if sleeve["length"] in ("long", "three-quarter", "short", "elbow"):
             default_type = rng.choice(_SLEEVE_TYPES)
@@ -206,7 +226,10 @@ def complete_spec(partial: dict[str, Any], rng: random.Random) -> GarmentSpec:
     style = dict(tree.get("style") or {})
     aesthetic = style.get("aesthetic")
     fabric = dict(tree.get("fabric") or {})
-    fabric.setdefault("type", rng.choice(_FABRIC.get(kind, _DEFAULT_FABRICS)))
+    fabrics = _FABRIC.get(kind, _DEFAULT_FABRICS)
+    if kind not in ("jeans",):  # jeans are denim by definition; other garments take boosted fabrics
+        fabrics = _with_boosted(fabrics, boosts, "fabric.type")
+    fabric.setdefault("type", _pick(rng, fabrics, boosts, "fabric.type"))
     tree["fabric"] = fabric
 
     color = dict(tree.get("color") or {})
@@ -236,6 +259,8 @@ def complete_spec(partial: dict[str, Any], rng: random.Random) -> GarmentSpec:
     return GarmentSpec.model_validate(tree)
 
 
-def sample_specs(partial: dict[str, Any], count: int, seed: int) -> list[GarmentSpec]:
+def sample_specs(
+    partial: dict[str, Any], count: int, seed: int, boosts: Boosts | None = None
+) -> list[GarmentSpec]:
     """`count` complete specs around `partial`; spec i depends only on (seed, i), so re-runs agree."""
-    return [complete_spec(partial, random.Random(f"{seed}:{i}")) for i in range(count)]
+    return [complete_spec(partial, random.Random(f"{seed}:{i}"), boosts) for i in range(count)]

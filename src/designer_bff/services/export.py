@@ -45,7 +45,7 @@ def export_collection(
     manifest: list[dict[str, Any]] = []
     n = 0
     for view in views:
-        for asset in view.assets:
+        for asset in (a for a in view.assets if a.selected):
             n += 1
             spec = GarmentSpec.model_validate(asset.spec)
             caption = spec.caption()

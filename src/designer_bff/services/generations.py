@@ -67,10 +67,13 @@ class GenerationService:
             raise InvalidInput(f"count must be between 1 and {limit}, got {count}", field="count")
         if settings.provider is not None:
             self.providers.get(settings.provider)  # unknown provider → clear 422 now, not a failed job later
-        if settings.seed is None:
-            # A stored seed makes a resumed job plan exactly the same images.
-            settings = settings.model_copy(update={"seed": secrets.randbelow(2**31 - 1)})
-        return settings
+        # Defaults are resolved and stored now, so a resumed job plans and selects exactly as the first run.
+        defaults = {
+            "seed": secrets.randbelow(2**31 - 1),
+            "overgeneration": self.settings.overgeneration,
+            "tradeoff": self.settings.selection_tradeoff,
+        }
+        return settings.model_copy(update={k: v for k, v in defaults.items() if getattr(settings, k) is None})
 
     def _create(
         self,

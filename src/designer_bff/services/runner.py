@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -21,15 +23,19 @@ from sqlalchemy.exc import IntegrityError
 
 from designer_bff.config import Settings
 from designer_bff.db.engine import Database
-from designer_bff.db.repositories import Assets, Generations
+from designer_bff.db.repositories import Assets, Coverage, Generations
 from designer_bff.db.tables import Generation, GenerationAsset, utcnow
 from designer_bff.domain.generation import GenerationPlan, GenerationSettings, PlannedImage
 from designer_bff.errors import DesignerBFFError
 from designer_bff.imaging import embed_metadata, load_rgb, make_thumbnail, to_webp
 from designer_bff.pipeline.analysis import dominant_colors, spec_hints_from_colors
+from designer_bff.pipeline.embedding import Embedder, EmbeddingInput, to_blob
 from designer_bff.pipeline.run import PlanRequest, StageRecorder, plan_generation
+from designer_bff.pipeline.validation import validate
 from designer_bff.providers.base import GeneratedImage, ImageRequest
 from designer_bff.providers.registry import ProviderRegistry
+from designer_bff.services.coverage import boosts_from_rows, user_coverage
+from designer_bff.services.selection import BatchSelector, SelectionParams
 from designer_bff.storage.base import BlobStore, make_key
 
 log = logging.getLogger(__name__)
@@ -64,17 +70,27 @@ class GenerationRunner:
     """Executes generations claimed from the queue."""
 
     def __init__(
-        self, settings: Settings, db: Database, blobs: BlobStore, providers: ProviderRegistry
+        self,
+        settings: Settings,
+        db: Database,
+        blobs: BlobStore,
+        providers: ProviderRegistry,
+        embedder: Embedder,
     ) -> None:
         self.settings = settings
         self.db = db
         self.blobs = blobs
         self.providers = providers
+        self.embedder = embedder
+        self.selector = BatchSelector(db)
+        # Per-thread sums of the time spent in stages 10 and 11, which run inside the generation loop.
+        self._local = threading.local()
         self.lease = timedelta(seconds=settings.job_lease_seconds)
 
     def run(self, generation_id: str, on_progress: ProgressCallback | None = None) -> str:
         """Run one generation if it can be claimed; returns the final status or 'skipped'."""
         owner = worker_identity()
+        self._local.ms = {"validation": 0.0, "embedding": 0.0}
         with self.db.session() as s:
             if not Generations(s).claim(generation_id, owner, self.lease):
                 log.info("generation %s not claimable (done or held by another worker)", generation_id)
@@ -82,6 +98,8 @@ class GenerationRunner:
         try:
             plan, recorder = self._plan(generation_id)
             done = self._generate(generation_id, owner, plan, recorder, on_progress)
+            if done == len(plan.items):
+                self._select(generation_id, recorder)
             status = self._finish(generation_id, owner, plan, recorder, done)
         except DesignerBFFError as exc:
             self._fail(generation_id, owner, exc.message)
@@ -108,10 +126,14 @@ class GenerationRunner:
                 return GenerationPlan.model_validate(stored["plan"]), recorder
             request = dict(generation.request)
             settings = GenerationSettings.model_validate(generation.settings)
-            count = generation.requested_count
+            count = settings.candidates_for(generation.requested_count)
+            raw_coverage = Coverage(s).settings(generation.user_id)
+            gaps = list(Coverage(s).open_gaps(generation.user_id))
+        boosts = boosts_from_rows(gaps, auto_boost=user_coverage(raw_coverage).auto_boost)
         hints = self._analyse_reference(request, recorder)
         plan = plan_generation(
             PlanRequest(
+                boosts=boosts,
                 count=count,
                 settings=settings,
                 seed=settings.seed or 0,
@@ -221,6 +243,7 @@ class GenerationRunner:
         thumb_key = make_key(user_id, day, "thumbnail", asset_id, "webp")
         # Blobs first, row last: the row is the commit point; a crash before it leaves a blob that the
         # re-run overwrites under the same key.
+        checked = self._validate_and_embed(item, image)
         self.blobs.put(key, data, image.mime)
         self.blobs.put(thumb_key, make_thumbnail(data), "image/webp")
         try:
@@ -246,10 +269,78 @@ class GenerationRunner:
                         prompt=item.prompt,
                         negative_prompt=item.negative_prompt,
                         cost_usd=image.cost_usd,
+                        **checked,
                     )
                 )
         except IntegrityError:
             log.info("slot %s of %s was stored by another worker", item.slot, generation_id)
+
+    def _validate_and_embed(self, item: PlannedImage, image: GeneratedImage) -> dict[str, Any]:
+        """Stages 10 and 11 for one candidate, computed once when it is stored."""
+        started = time.perf_counter()
+        rgb = load_rgb(image.data, max_pixels=self.settings.max_image_pixels)
+        result = validate(
+            np.asarray(rgb),
+            item.spec,
+            reject_below=self.settings.validation_reject_below,
+            flag_below=self.settings.validation_flag_below,
+        )
+        middle = time.perf_counter()
+        vector = self.embedder.embed([EmbeddingInput(spec=item.spec, image=rgb)])[0]
+        self._stage_ms["validation"] += (middle - started) * 1000
+        self._stage_ms["embedding"] += (time.perf_counter() - middle) * 1000
+        return {
+            "verdict": result.verdict,
+            "validation_score": result.score,
+            "validation": result.to_dict(),
+            "embedding": to_blob(vector),
+            "embedding_model": self.embedder.name,
+        }
+
+    @property
+    def _stage_ms(self) -> dict[str, float]:
+        ms: dict[str, float] = self._local.ms  # reset by `run` for each generation
+        return ms
+
+    def _select(self, generation_id: str, recorder: StageRecorder) -> None:
+        with self.db.session() as s:
+            generation = Generations(s).get(generation_id, user_id=None)
+            settings = GenerationSettings.model_validate(generation.settings)
+            keep = generation.requested_count
+            assets = list(Assets(s).for_generation(generation_id))
+        verdicts = [a.verdict for a in assets]
+        scores = [a.validation_score for a in assets if a.validation_score is not None]
+        recorder.record(
+            "validation",
+            self._stage_ms["validation"],
+            {
+                "candidates": len(assets),
+                "rejectBelow": self.settings.validation_reject_below,
+                "flagBelow": self.settings.validation_flag_below,
+            },
+            {v: verdicts.count(v) for v in ("ok", "flagged", "rejected")}
+            | {"meanScore": round(float(np.mean(scores)), 4) if scores else None},
+        )
+        recorder.record(
+            "embedding",
+            self._stage_ms["embedding"],
+            {"candidates": len(assets)},
+            {"model": self.embedder.name, "dim": self.embedder.dim},
+        )
+        params = SelectionParams(
+            keep=keep,
+            tradeoff=self.settings.selection_tradeoff if settings.tradeoff is None else settings.tradeoff,
+            k_range=(self.settings.cluster_k_min, self.settings.cluster_k_max),
+            seed=settings.seed or 0,
+        )
+        summary = self.selector.run(generation_id, params, recorder)
+        if summary["kept"] < keep:
+            log.warning(
+                "generation %s: only %s of %s candidates passed validation",
+                generation_id,
+                summary["kept"],
+                keep,
+            )
 
     def _finish(
         self, generation_id: str, owner: str, plan: GenerationPlan, recorder: StageRecorder, done: int
@@ -260,7 +351,7 @@ class GenerationRunner:
                 raise LeaseLost(generation_id)
             assets = Assets(s).for_generation(generation_id)
             generation.cost_usd = round(sum(a.cost_usd for a in assets), 6)
-            generation.status = "completed" if len(assets) == len(plan.items) else "failed"
+            generation.status = "completed" if len(assets) == len(plan.items) and assets else "failed"
             if generation.status == "failed":
                 generation.error = f"only {len(assets)} of {len(plan.items)} images were stored"
             generation.completed_at = utcnow()

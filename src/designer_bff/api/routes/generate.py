@@ -96,9 +96,15 @@ async def from_image(
 
 
 @router.get("/{generation_id}", summary="A generation with its stages and images")
-def get_generation(generation_id: str, user: CurrentUser, container: ContainerDep) -> GenerationOut:
-    """Status, per-stage pipeline data, assets with URLs, cost and feedback."""
-    return generation_out(container, container.generations.get(user.id, generation_id))
+def get_generation(
+    generation_id: str,
+    user: CurrentUser,
+    container: ContainerDep,
+    include: Annotated[Literal["kept", "all"], Query(description="`all` reveals hidden candidates")] = "kept",
+) -> GenerationOut:
+    """Status, per-stage pipeline data, assets with URLs, validation, picks, cost and feedback."""
+    view = container.generations.get(user.id, generation_id)
+    return generation_out(container, view, include_hidden=include == "all")
 
 
 @router.get("", summary="List generations")
