@@ -66,6 +66,6 @@ def test_generation_on_postgres_redis_and_s3(
             assert redirect.status_code == 307 and redirect.headers["location"].startswith(s3_server)
         keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"])
         user_id = client.get("/api/auth/me", headers=headers).json()["id"]
-        assert len(keys) == 4 and all(k.startswith(f"{user_id}/") for k in keys)
+        assert len(keys) == 6 and all(k.startswith(f"{user_id}/") for k in keys)  # 3 candidates for 2 kept
         assert client.delete(f"/api/generate/{body['id']}", headers=headers).status_code == 204
         assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
