@@ -25,8 +25,8 @@ test: install-test lint typecheck
 	$(BIN)/python -m pytest -q
 
 lint:
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 typecheck:
 	$(BIN)/mypy

@@ -124,8 +124,11 @@ def test_from_spec_canonical_and_legacy(client: Any) -> None:
     assert r.status_code == 202, r.text
     assert any("moonweave" in w for w in r.json()["warnings"])
     body = wait_for(client, r.json()["id"], headers)
-    assert [a["spec"]["garment"]["type"] for a in body["assets"]] == ["dress", "blazer"]
-    assert body["assets"][1]["spec"]["unmapped"] == {"fabric.type": "moonweave"}
+    # one kept per record: the records are the selection's quotas
+    assert sorted(a["spec"]["garment"]["type"] for a in body["assets"]) == ["blazer", "dress"]
+    blazer = next(a for a in body["assets"] if a["spec"]["garment"]["type"] == "blazer")
+    assert blazer["spec"]["unmapped"] == {"fabric.type": "moonweave"}
+    assert body["stages"]["selection"]["output"]["quotasBy"] == "records"
 
 
 def test_from_image_uses_dominant_colours(client: Any) -> None:

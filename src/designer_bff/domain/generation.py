@@ -86,6 +86,7 @@ class PlannedImage(CamelModel):
     """One image slot of a generation: what to make and how."""
 
     slot: int
+    source: int = Field(0, description="Which given spec/record this image varies (0 for prompts).")
     spec: GarmentSpec
     prompt: str
     negative_prompt: str

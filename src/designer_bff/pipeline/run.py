@@ -134,6 +134,7 @@ def plan_generation(
             items.append(
                 PlannedImage(
                     slot=i,
+                    source=i % len(bases),
                     spec=spec,
                     prompt=prompt,
                     negative_prompt=pair.negative_prompt,

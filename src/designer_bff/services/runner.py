@@ -127,6 +127,10 @@ class GenerationRunner:
             request = dict(generation.request)
             settings = GenerationSettings.model_validate(generation.settings)
             count = settings.candidates_for(generation.requested_count)
+            sources = len(request.get("specs") or ()) or 1
+            # Several given specs (a VLT envelope): the same number of candidates for each, so the
+            # selection can keep every record's share (it uses the records as quotas).
+            count = -(-count // sources) * sources
             raw_coverage = Coverage(s).settings(generation.user_id)
             gaps = list(Coverage(s).open_gaps(generation.user_id))
         boosts = boosts_from_rows(gaps, auto_boost=user_coverage(raw_coverage).auto_boost)

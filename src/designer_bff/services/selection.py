@@ -43,7 +43,9 @@ class BatchSelector:
     def run(self, generation_id: str, params: SelectionParams, recorder: StageRecorder) -> dict[str, Any]:
         """Cluster, select and measure coverage for a fully generated batch (idempotent on re-runs)."""
         with self.db.session() as s:
-            user_id = Generations(s).get(generation_id, user_id=None).user_id
+            generation = Generations(s).get(generation_id, user_id=None)
+            user_id = generation.user_id
+            plan_items = (generation.pipeline_data or {}).get("plan", {}).get("items", [])
             assets = list(Assets(s).for_generation(generation_id))
             config = user_coverage(Coverage(s).settings(user_id))
         candidates = [a for a in assets if a.verdict != "rejected" and a.embedding is not None]
@@ -80,9 +82,14 @@ class BatchSelector:
                 quality = np.array(
                     [a.validation_score if a.validation_score is not None else 1.0 for a in candidates]
                 )
-                chosen = select(features, quality, keep, tradeoff=params.tradeoff, clusters=np.array(labels))
+                source_of = {item["slot"]: item.get("source", 0) for item in plan_items}
+                sources = [source_of.get(a.slot, 0) for a in candidates]
+                # Given records are kept in proportion; otherwise the visual clusters set the quotas.
+                strata = sources if len(set(sources)) > 1 else labels
+                chosen = select(features, quality, keep, tradeoff=params.tradeoff, clusters=np.array(strata))
                 picks, gains = chosen.indices, chosen.gains
                 out.update(
+                    quotasBy="records" if strata is sources else "clusters",
                     picked=len(picks),
                     diversity=round(chosen.diversity, 4),
                     logDet=None if not np.isfinite(chosen.log_det) else round(chosen.log_det, 4),

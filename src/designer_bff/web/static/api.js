@@ -19,9 +19,14 @@ const EMAIL_KEY = "dbff.email";
  *   color?: { primary?: string | null, secondary?: string | null, pattern?: { type?: string } },
  *   style?: { aesthetic?: string | null },
  * }} Spec
+ * @typedef {{ attribute: string, expected: unknown, observed: unknown, score: number }} Check
+ * @typedef {{ score: number, verdict: Verdict, checks: Check[], unchecked: string[] }} Validation
+ * @typedef {"ok" | "flagged" | "rejected"} Verdict
  * @typedef {{
  *   id: string, slot: number, url: string, thumbnailUrl: string, width: number, height: number,
- *   spec: Spec, prompt: string, seed: number | null, provider: string, model: string
+ *   spec: Spec, prompt: string, seed: number | null, provider: string, model: string,
+ *   selected?: boolean, verdict?: Verdict | null, validationScore?: number | null,
+ *   validation?: Validation | null, cluster?: number | null, pickRank?: number | null, pickGain?: number | null
  * }} Asset
  * @typedef {{
  *   id: string, type: "outlier" | "heart" | "rating" | "comment" | "reject", assetId: string | null,
@@ -29,12 +34,20 @@ const EMAIL_KEY = "dbff.email";
  * }} Feedback
  * @typedef {{
  *   id: string, status: "pending" | "processing" | "completed" | "failed", mode: string,
- *   requestedCount: number, progress: Progress, error: string | null,
+ *   requestedCount: number, candidateCount?: number, hiddenCount?: number, progress: Progress,
+ *   error: string | null, stages?: Record<string, { input?: any, output?: any }>,
  *   request: { prompt?: string, description?: string | null, filename?: string },
  *   settings: { aspectRatio?: string, size?: string, seed?: number },
  *   createdAt: string, completedAt: string | null, assets: Asset[], feedback: Feedback[]
  * }} Generation
  * @typedef {{ items: Generation[], total: number, limit: number, offset: number }} GenerationPage
+ * @typedef {{ name: string, coverage: number, target: number, present: string[], total: number }} CoverageCategory
+ * @typedef {{ category: string, severity: Severity, boost: number, missing: string[] }} CoverageGap
+ * @typedef {"critical" | "high" | "medium"} Severity
+ * @typedef {{ overall: number, specs: number, categories: CoverageCategory[], gaps: CoverageGap[] }} Coverage
+ * @typedef {{ label: number, size: number, share: number, name: string, centralAssetIds: string[] }} Cluster
+ * @typedef {{ k: number | null, silhouette: number | null, clusters: Cluster[] }} Clusters
+ * @typedef {CoverageGap & { id: string, status: "open" | "closed", pinned: boolean }} OpenGap
  */
 
 /** An error response: `message` is written for people, `field` names the offending input. */
@@ -134,8 +147,11 @@ export const api = {
   fromPrompt: (body) => call("POST", "/api/generate/from-prompt", body),
   /** @param {FormData} form @returns {Promise<{ id: string }>} */
   fromImage: (form) => call("POST", "/api/generate/from-image", form),
-  /** @param {string} id @returns {Promise<Generation>} */
-  generation: (id) => call("GET", `/api/generate/${encodeURIComponent(id)}`),
+  /**
+   * A generation with its kept designs, or with every candidate (hidden ones `selected: false`).
+   * @param {string} id @param {boolean} [all] @returns {Promise<Generation>}
+   */
+  generation: (id, all = false) => call("GET", `/api/generate/${encodeURIComponent(id)}${all ? "?include=all" : ""}`),
   /** @param {number} limit @param {number} offset @returns {Promise<GenerationPage>} */
   list: (limit, offset) => call("GET", `/api/generate?limit=${limit}&offset=${offset}`),
   /** @param {string} id @returns {Promise<null>} */
@@ -146,4 +162,12 @@ export const api = {
    * @returns {Promise<Feedback>}
    */
   feedback: (id, body) => call("POST", `/api/generate/${encodeURIComponent(id)}/feedback`, body),
+  /** @param {string} id @returns {Promise<Coverage>} */
+  coverage: (id) => call("GET", `/api/coverage/${encodeURIComponent(id)}`),
+  /** @param {string} id @returns {Promise<Clusters>} */
+  clusters: (id) => call("GET", `/api/clusters/${encodeURIComponent(id)}`),
+  /** @returns {Promise<{ gaps: OpenGap[] }>} */
+  gaps: () => call("GET", "/api/coverage/gaps"),
+  /** @param {string} gapId @returns {Promise<{ gap: OpenGap }>} */
+  applyBoost: (gapId) => call("POST", `/api/coverage/gaps/${encodeURIComponent(gapId)}/apply-boost`),
 };

@@ -5,6 +5,7 @@ import { api, ApiError, clearSession, storedEmail, storedToken, storeSession } f
 import { loadGallery } from "./collection.js";
 import { byId, show } from "./dom.js";
 import { clearGallery } from "./gallery.js";
+import { clearGaps, loadGaps } from "./gaps.js";
 import { closeLightbox } from "./lightbox.js";
 import { setFormError } from "./notify.js";
 import { resetRequestForm } from "./request-form.js";
@@ -64,6 +65,7 @@ function enterStudio(email) {
   el.accountEmail.textContent = email;
   el.accountAvatar.textContent = email.slice(0, 1).toUpperCase();
   void loadGallery();
+  void loadGaps();
 }
 
 /** @param {string | null} [message] */
@@ -72,6 +74,7 @@ function signOut(message = null) {
   resetSession();
   closeLightbox();
   clearGallery();
+  clearGaps();
   // A shared computer: the next person starts from a clean sign-in card and an empty request form.
   el.password.value = "";
   resetRequestForm();

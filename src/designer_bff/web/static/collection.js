@@ -2,6 +2,7 @@
 /** Filling the gallery: loading the user's requests page by page and adding requests (running ones get polled). */
 
 import { api } from "./api.js";
+import { toggleHidden } from "./candidates.js";
 import { byId, h, show } from "./dom.js";
 import { isRunning } from "./format.js";
 import { deleteGeneration, refreshCollection, updateGeneration } from "./gallery.js";
@@ -27,7 +28,10 @@ const el = {
  * @param {"start" | "end"} where
  */
 export function addGeneration(g, where) {
-  const view = buildGeneration(g, (v) => void deleteGeneration(v));
+  const view = buildGeneration(g, {
+    onDelete: (v) => void deleteGeneration(v),
+    onToggleHidden: (v) => void toggleHidden(v),
+  });
   session.views.set(g.id, view);
   document.getElementById("empty-state")?.remove();
   if (where === "start") el.gallery.prepend(view.section);

@@ -94,3 +94,64 @@ export function isRunning(status) {
 export function plural(n, noun) {
   return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
+
+/**
+ * A fraction 0..1 as a whole percentage: 0.3107 → "31%".
+ * @param {number} fraction
+ * @returns {string}
+ */
+export function percent(fraction) {
+  return `${Math.round(fraction * 100)}%`;
+}
+
+/** Spec attribute paths in words, for validation checks and coverage. */
+const ATTRIBUTE_LABEL = {
+  "color.primary": "Primary colour",
+  "color.secondary": "Secondary colour",
+  "color.pattern.type": "Pattern",
+  "color.pattern.scale": "Pattern scale",
+  "fabric.type": "Fabric",
+  "garment.type": "Garment",
+  "garment.silhouette": "Silhouette",
+  "garment.length": "Length",
+  "garment.neckline": "Neckline",
+  "garment.sleeve.type": "Sleeve type",
+  "garment.sleeve.length": "Sleeve length",
+  "style.aesthetic": "Aesthetic",
+};
+
+/**
+ * "color.pattern.type" → "Pattern"; unknown paths become their last meaningful part, capitalised.
+ * @param {string} path
+ * @returns {string}
+ */
+export function attributeLabel(path) {
+  const known = /** @type {Record<string, string>} */ (ATTRIBUTE_LABEL)[path];
+  if (known) return known;
+  const parts = path.split(".").filter((p) => p !== "type");
+  const last = (parts[parts.length - 1] ?? path).replace(/[_-]/g, " ");
+  return last.charAt(0).toUpperCase() + last.slice(1);
+}
+
+/**
+ * A value from the API as short text: null → "—", lists joined, objects as JSON.
+ * @param {unknown} value
+ * @returns {string}
+ */
+export function valueText(value) {
+  if (value === null || value === undefined || value === "") return "—";
+  if (Array.isArray(value)) return value.map(valueText).join(", ");
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
+/**
+ * The first few values of a list and how many more: ["crew", "scoop", "+4 more"] as one string.
+ * @param {string[]} values
+ * @param {number} [max]
+ * @returns {string}
+ */
+export function shortList(values, max = 4) {
+  if (values.length <= max) return values.join(", ");
+  return `${values.slice(0, max).join(", ")} +${values.length - max} more`;
+}

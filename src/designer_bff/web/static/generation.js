@@ -1,10 +1,14 @@
 // @ts-check
 /** One request's section in the gallery: title, status chip, progress bar, error and its grid of tiles. */
 
+import { toggleCoverage } from "./coverage.js";
 import { append, h, icon, show } from "./dom.js";
 import { caption, formatDate, isRunning, plural, STATUS_LABEL, title } from "./format.js";
+import { buildInsight, renderInsight } from "./insight.js";
 import { openLightbox } from "./lightbox.js";
 import { renderBadges } from "./reactions.js";
+import { visibleAssets } from "./state.js";
+import { flagThreshold, renderMarks } from "./validation.js";
 
 /** @typedef {import("./api.js").Generation} Generation */
 /** @typedef {import("./api.js").Asset} Asset */
@@ -23,10 +27,11 @@ function plannedRatio(g) {
 /**
  * Build the (not yet attached, not yet drawn) section of one generation and keep its parts for updates.
  * @param {Generation} g
- * @param {(view: GenView) => void} onDelete called when the section's Delete button is pressed
+ * @param {{ onDelete: (view: GenView) => void, onToggleHidden: (view: GenView) => void }} handlers called
+ *   when the section's Delete or "Show hidden candidates" button is pressed
  * @returns {GenView}
  */
-export function buildGeneration(g, onDelete) {
+export function buildGeneration(g, handlers) {
   const titleId = `gen-${g.id}-title`;
   const meta = h("p", { class: "gen__meta" });
   const status = h("span", { class: "status" });
@@ -45,6 +50,7 @@ export function buildGeneration(g, onDelete) {
   ]);
   const error = h("p", { class: "gen__error", attrs: { role: "alert" } });
   const grid = h("ul", { class: "grid", attrs: { role: "list" } });
+  const insight = buildInsight(g.id, () => handlers.onToggleHidden(view), () => toggleCoverage(view));
   const section = h("section", {
     class: "gen",
     attrs: { "aria-labelledby": titleId },
@@ -56,11 +62,16 @@ export function buildGeneration(g, onDelete) {
     ]),
     progress,
     error,
+    insight.bar,
+    insight.coveragePanel,
     grid,
   ]);
   /** @type {GenView} */
-  const view = { data: g, section, meta, status, progress, bar, progressLabel, error, grid, tiles: new Map(), polling: false, watched: false };
-  del.addEventListener("click", () => onDelete(view));
+  const view = {
+    data: g, section, meta, status, progress, bar, progressLabel, error, grid, tiles: new Map(), polling: false,
+    watched: false, insight, hidden: null, showHidden: false, coverage: null, clusters: null,
+  };
+  del.addEventListener("click", () => handlers.onDelete(view));
   return view;
 }
 
@@ -95,15 +106,18 @@ export function renderGeneration(view) {
   const bar = /** @type {HTMLElement} */ (view.progress.firstElementChild);
   bar.setAttribute("aria-valuemax", String(total));
   bar.setAttribute("aria-valuenow", String(done));
-  bar.setAttribute("aria-valuetext", `${done} of ${total} designs, ${STATUS_LABEL[g.status]}`);
+  bar.setAttribute("aria-valuetext", `${done} of ${total} candidates, ${STATUS_LABEL[g.status]}`);
   // Never a zero-width bar: a sliver shows the request is alive while the first image renders.
   view.bar.style.width = `${Math.max(3, total ? (done / total) * 100 : 0)}%`;
-  view.progressLabel.textContent = g.status === "pending" ? "Waiting for a worker…" : `${done} of ${total} designs`;
+  // Progress counts candidates: a request for N makes a few more and keeps the best N at the end.
+  view.progressLabel.textContent = g.status === "pending" ? "Waiting for a worker…" : `${done} of ${total} candidates`;
 
   view.error.textContent = g.status === "failed" ? (g.error ?? "This request failed.") : "";
   show(view.error, g.status === "failed");
 
-  const assets = [...g.assets].sort((a, b) => a.slot - b.slot);
+  renderInsight(view);
+  const assets = visibleAssets(view);
+  const flagBelow = flagThreshold(g);
   assets.forEach((asset, index) => {
     let tile = view.tiles.get(asset.id);
     if (!tile) {
@@ -112,6 +126,7 @@ export function renderGeneration(view) {
     }
     tile.item.dataset.index = String(index);
     renderBadges(tile, asset.id, g.feedback);
+    renderMarks(tile, asset, flagBelow);
   });
   // Order: finished tiles by slot, then one placeholder per image still to come.
   const placeholders = running ? Math.max(0, total - assets.length) : 0;
@@ -164,17 +179,19 @@ function createTile(view, asset) {
   img.addEventListener("load", () => frame.classList.add("is-loaded"));
   frame.style.aspectRatio = `${asset.width} / ${asset.height}`;
   const badges = h("span", { class: "tile__badges" });
+  const marks = h("span", { class: "tile__marks" });
   const button = h("button", {
     class: "tile__button",
     attrs: { type: "button", "aria-label": `Open design: ${text}`, "aria-haspopup": "dialog" },
-  }, [frame, badges]);
+    dataset: { label: `Open design: ${text}` },
+  }, [frame, badges, marks]);
   const item = h("li", { class: "tile", dataset: { assetId: asset.id } }, [
     button,
     h("p", { class: "tile__caption", text }),
   ]);
   button.addEventListener("click", () => {
-    const index = view.data.assets.findIndex((a) => a.id === asset.id);
+    const index = visibleAssets(view).findIndex((a) => a.id === asset.id);
     openLightbox(view.data.id, Math.max(0, index));
   });
-  return { item, badges };
+  return { item, badges, marks };
 }

@@ -2,11 +2,13 @@
 /** The lightbox: one design full size with its recipe, stepping through a request, reactions and rating. */
 
 import { api } from "./api.js";
+import { clusterName } from "./coverage.js";
 import { byId, h } from "./dom.js";
 import { caption, title } from "./format.js";
 import { toast, reportError } from "./notify.js";
 import { reactionsFor, renderBadges } from "./reactions.js";
-import { session } from "./state.js";
+import { session, visibleAssets } from "./state.js";
+import { flagThreshold, selectionSection, validationSection } from "./validation.js";
 
 /** @typedef {import("./api.js").Feedback} Feedback */
 
@@ -17,6 +19,7 @@ const el = {
   prompt: byId("lb-prompt", HTMLParagraphElement),
   position: byId("lb-position", HTMLParagraphElement),
   facts: byId("lb-facts", HTMLElement),
+  insight: byId("lb-insight", HTMLDivElement),
   rating: byId("lb-rating", HTMLDivElement),
   close: byId("lb-close", HTMLButtonElement),
   prev: byId("lb-prev", HTMLButtonElement),
@@ -65,7 +68,7 @@ function currentAsset() {
   if (!open) return null;
   const view = session.views.get(open.generationId);
   if (!view) return null;
-  const assets = [...view.data.assets].sort((a, b) => a.slot - b.slot);
+  const assets = visibleAssets(view);
   const asset = assets[open.index];
   return asset ? { view, assets, asset } : null;
 }
@@ -114,6 +117,10 @@ function renderLightbox() {
     h("p", { text: asset.prompt }),
   ]);
   el.facts.append(details);
+  const kept = g.assets.filter((a) => a.selected !== false).length;
+  const cluster = asset.cluster == null ? null : clusterName(view, asset.cluster, () => refreshLightbox(g.id));
+  const sections = [validationSection(asset, flagThreshold(g)), selectionSection(asset, kept, cluster)];
+  el.insight.replaceChildren(...sections.filter((s) => s !== null));
 
   const { types, rating } = reactionsFor(g.feedback, asset.id);
   for (const button of el.lightbox.querySelectorAll("[data-reaction]")) {

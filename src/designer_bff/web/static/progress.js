@@ -4,6 +4,7 @@
 import { api, ApiError } from "./api.js";
 import { isRunning, plural, title } from "./format.js";
 import { refreshCollection, removeGeneration, updateGeneration } from "./gallery.js";
+import { loadGaps } from "./gaps.js";
 import { reportError, toast } from "./notify.js";
 import { session } from "./state.js";
 
@@ -44,7 +45,11 @@ export async function poll(id) {
     }
     if (epoch !== session.epoch || session.views.get(id) !== view) return;
     const g = view.data;
-    if (g.status === "completed") toast(`${plural(g.assets.length, "design")} ready: ${title(g)}`, "success");
+    if (g.status === "completed") {
+      toast(`${plural(g.assets.length, "design")} ready: ${title(g)}`, "success");
+      // A finished batch opens and closes coverage gaps: the sidebar list follows.
+      void loadGaps();
+    }
     if (g.status === "failed") toast(`Request failed: ${g.error ?? title(g)}`, "error");
     refreshCollection();
   } finally {
