@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import socket
 import threading
@@ -91,18 +92,24 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-def _open(browser: Browser, base: str) -> Page:
-    """A fresh context (own localStorage) with the studio page loaded."""
+def _open_watched(browser: Browser, base: str) -> tuple[Page, list[str]]:
+    """A fresh context (own localStorage) with the studio page loaded, and its running list of errors."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(20_000)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.goto(f"{base}/")
     expect(page.locator("#auth-form")).to_be_visible()
     # Script errors (a CSP violation, a typo) would otherwise show only as a dead button later.
     assert errors == []
-    return page
+    return page, errors
+
+
+def _open(browser: Browser, base: str) -> Page:
+    """A fresh context (own localStorage) with the studio page loaded."""
+    return _open_watched(browser, base)[0]
 
 
 def _register(page: Page, email: str) -> None:
@@ -128,6 +135,21 @@ def _api(base: str, token: str, path: str) -> Any:
     return response.json()
 
 
+def _percent(fraction: float) -> str:
+    """A fraction as the page writes it (JavaScript's Math.round: halves go up)."""
+    return f"{math.floor(fraction * 100 + 0.5)}%"
+
+
+def _kept_line(body: dict[str, Any]) -> str:
+    """The "N kept of M · R rejected · F flagged" line the page should show for a finished generation."""
+    verdicts = body["stages"]["validation"]["output"]
+    parts = [f"{len(body['assets'])} kept of {body['candidateCount']}"]
+    parts += [f"{verdicts[v]} {v}" for v in ("rejected", "flagged") if verdicts[v]]
+    if not verdicts["rejected"] and not verdicts["flagged"]:
+        parts.append("all passed validation")
+    return " · ".join(parts)
+
+
 def test_page_is_served_with_security_headers(live_server: str) -> None:
     """The page and its files carry the security headers, revalidate by ETag and stay out of OpenAPI."""
     page = httpx.get(f"{live_server}/", timeout=10)
@@ -150,8 +172,9 @@ def test_page_is_served_with_security_headers(live_server: str) -> None:
 
 
 def test_design_react_and_delete_through_the_page(live_server: str, browser: Browser) -> None:
-    """Register, generate three designs, mark a standout (checked via the API), delete, empty again."""
-    page = _open(browser, live_server)
+    """Register, generate three designs, check selection, coverage and gaps against the API, mark a
+    standout (checked via the API), delete, empty again; no script or console errors on the way."""
+    page, errors = _open_watched(browser, live_server)
     _register(page, f"{uuid.uuid4().hex[:8]}@studio.test")
     expect(page.locator("#empty-state")).to_be_visible()
 
@@ -177,15 +200,68 @@ def test_design_react_and_delete_through_the_page(live_server: str, browser: Bro
     generation_id = section.get_attribute("data-generation-id")
     asset_id = tiles.first.get_attribute("data-asset-id")
     assert generation_id and asset_id
+    token = _token(page)
+    body = _api(live_server, token, f"/api/generate/{generation_id}")
+
+    # Over-generation: ⌈3 × 1.2⌉ candidates made (the progress bar counted them), the best 3 kept.
+    assert len(body["assets"]) == 3 and body["candidateCount"] == 4 and body["hiddenCount"] == 1
+    expect(section.locator("[role=progressbar]")).to_have_attribute(
+        "aria-valuemax", str(body["candidateCount"])
+    )
+    expect(section.locator(".insight-bar__summary")).to_have_text(_kept_line(body))
+    flagged = [a["id"] for a in body["assets"] if a["verdict"] == "flagged"]
+    expect(section.locator("li.tile:has(.mark--flagged)")).to_have_count(len(flagged))
+
+    # Showing hidden candidates reloads the request with every candidate; hidden ones are marked.
+    toggle = section.get_by_role("button", name=f"Show hidden candidates ({body['hiddenCount']})")
+    toggle.click()
+    expect(tiles).to_have_count(body["candidateCount"])
+    expect(section.locator("li.tile--hidden")).to_have_count(body["hiddenCount"])
+    expect(section.locator(".tile__marks .mark--hidden, .tile__marks .mark--rejected")).to_have_count(
+        body["hiddenCount"]
+    )
+    section.get_by_role("button", name="Hide hidden candidates").click()
+    expect(tiles).to_have_count(3)
+
+    # The Coverage panel loads the batch's report on opening and shows its overall score and clusters.
+    coverage = _api(live_server, token, f"/api/coverage/{generation_id}")
+    clusters = _api(live_server, token, f"/api/clusters/{generation_id}")
+    section.get_by_role("button", name=re.compile("^Coverage")).click()
+    panel = section.get_by_role("region", name="Coverage")
+    expect(panel.locator(".coverage__overall")).to_have_text(_percent(coverage["overall"]))
+    expect(panel.locator(".cov-cat")).to_have_count(len(coverage["categories"]))
+    expect(panel.locator(".gap")).to_have_count(len(coverage["gaps"]))
+    expect(panel.locator(".cluster")).to_have_count(len(clusters["clusters"]))
+
+    # The sidebar lists the user's open gaps; applying a boost pins it.
+    open_gaps = _api(live_server, token, "/api/coverage/gaps")["gaps"]
+    assert open_gaps, "three dresses in one fabric leave coverage gaps"
+    sidebar_gaps = page.locator("#gaps-list > li")
+    expect(sidebar_gaps).to_have_count(len(open_gaps))
+    sidebar_gaps.first.get_by_role("button", name=re.compile("^Apply boost")).click()
+    expect(sidebar_gaps.first.locator(".gap__pinned")).to_have_text("pinned")
+    pinned = [g for g in _api(live_server, token, "/api/coverage/gaps")["gaps"] if g["pinned"]]
+    assert [g["id"] for g in pinned] == [open_gaps[0]["id"]]
+
     tiles.first.get_by_role("button").click()
     lightbox = page.locator("#lightbox")
     expect(lightbox).to_be_visible()
     expect(lightbox.locator("#lb-prompt")).to_have_text(PROMPT)
+    # Validation and selection of the design, as the API reports them.
+    asset = next(a for a in body["assets"] if a["id"] == asset_id)
+    validation = lightbox.get_by_role("region", name="Validation")
+    expect(validation.locator(".verdict")).to_have_text(
+        f"{asset['verdict']} · {_percent(asset['validationScore'])}"
+    )
+    expect(validation.locator("tbody tr")).to_have_count(len(asset["validation"]["checks"]))
+    selection = lightbox.get_by_role("region", name="Selection")
+    expect(selection).to_contain_text(f"#{asset['pickRank'] + 1} of 3")
+    expect(selection).to_contain_text(f"Cluster {asset['cluster']}")
     standout = lightbox.get_by_role("button", name="Standout")
     standout.click()
     expect(standout).to_have_attribute("aria-pressed", "true")
 
-    body = _api(live_server, _token(page), f"/api/generate/{generation_id}")
+    body = _api(live_server, token, f"/api/generate/{generation_id}")
     assert {"type": "outlier", "assetId": asset_id} in [
         {"type": f["type"], "assetId": f["assetId"]} for f in body["feedback"]
     ]
@@ -200,6 +276,7 @@ def test_design_react_and_delete_through_the_page(live_server: str, browser: Bro
     expect(section).to_have_count(0)
     expect(page.locator("#empty-state")).to_be_visible()
     assert _api(live_server, _token(page), "/api/generate")["total"] == 0
+    assert errors == []
 
 
 def test_bad_requests_show_the_api_message(live_server: str, browser: Browser) -> None:

@@ -124,10 +124,11 @@ class ColourShares:
 
     near: float
     off_main: float
+    main: float
 
 
 def colour_shares(rgb: NDArray[np.uint8], main_hex: str, probe_hex: str | None = None) -> ColourShares:
-    """Share of garment pixels near `probe_hex` (ΔE*ab < 18) and share clearly off `main_hex` (> 30).
+    """Shares of garment pixels near `probe_hex` and near `main_hex` (ΔE*ab < 18), and clearly off it (> 30).
 
     Off-main pixels are measured after a 3×3 morphological opening: outlines, seams and topstitching
     are one or two pixels wide and vanish, so what remains is surface colour — a print, or a wrong colour.
@@ -138,14 +139,14 @@ def colour_shares(rgb: NDArray[np.uint8], main_hex: str, probe_hex: str | None =
     mask, _ = foreground_mask(lab)
     area = max(1, int(mask.sum()))
     main = rgb_to_lab(np.array(hex_to_rgb(main_hex), dtype=np.float64))
-    off = ndimage.binary_opening(
-        mask & (np.linalg.norm(lab - main, axis=-1) > 30), np.ones((3, 3), dtype=bool)
-    )
+    distance = np.linalg.norm(lab - main, axis=-1)
+    off = ndimage.binary_opening(mask & (distance > 30), np.ones((3, 3), dtype=bool))
+    on = float((mask & (distance < 18)).sum() / area)
     near = 0.0
     if probe_hex is not None:
         probe = rgb_to_lab(np.array(hex_to_rgb(probe_hex), dtype=np.float64))
         near = float((mask & (np.linalg.norm(lab - probe, axis=-1) < 18)).sum() / area)
-    return ColourShares(near=round(near, 4), off_main=round(float(off.sum() / area), 4))
+    return ColourShares(near=round(near, 4), off_main=round(float(off.sum() / area), 4), main=round(on, 4))
 
 
 def spec_hints_from_colors(analysis: ColorAnalysis) -> tuple[dict[str, object], dict[str, float]]:

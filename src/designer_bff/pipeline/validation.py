@@ -22,6 +22,7 @@ Verdict = Literal["ok", "flagged", "rejected"]
 # 12 absorbs shading and anti-aliasing; 40 is clearly another hue or lightness.
 _DE_FULL, _DE_NONE = 12.0, 40.0
 _PRINT_SHARE = 0.01  # the print's colour on ≥ 1 % of the garment: even a small polka dot reaches that
+_MAIN_SHARE = 0.25  # the primary on a quarter of the garment at full resolution is the primary
 _PLAIN_LIMIT = 0.08  # linings and highlights stay below 8 % of a plain garment
 _MEASURED = ("color.primary", "color.secondary", "color.pattern.type")
 
@@ -124,7 +125,14 @@ def validate(
     if primary:
         analysis = dominant_colors(rgb, k=6)
         name, delta = _best_match(analysis, colors[primary], min_coverage=20)
-        checks.append(AttributeCheck("color.primary", primary, name, _colour_score(delta)))
+        score = _colour_score(delta)
+        if score < 1:
+            # Fine prints (houndstooth, small checks) average into a third colour at the clustering
+            # resolution; at full resolution the primary is still there on a large share of the surface.
+            main_share = colour_shares(rgb, colors[primary]).main
+            if main_share >= _MAIN_SHARE:
+                name, score = f"{primary} ({main_share:.0%} of the garment)", 1.0
+        checks.append(AttributeCheck("color.primary", primary, name, score))
         checks.extend(_pattern_checks(rgb, spec, colors))
     unchecked = sorted(a for a in spec.attributes() if a not in _MEASURED)
     score = float(np.mean([c.score for c in checks])) if checks else 1.0
