@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -9,6 +10,11 @@ import typer
 
 if TYPE_CHECKING:
     from designer_bff.container import Container
+
+# Set before numpy loads: the selection stage is a chain of small matrix-vector products that OpenBLAS
+# runs 2–5× slower on two threads, and job threads already use the cores. Operators can still override.
+for _blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_blas, "1")
 
 app = typer.Typer(
     help="Designer BFF — a self-hostable AI design studio for fashion designers.",

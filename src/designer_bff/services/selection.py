@@ -102,9 +102,7 @@ class BatchSelector:
             kept_attributes = [attributes[i] for i in picks]
             report = coverage_stage.report(kept_attributes, config.config)
             out.update(overall=round(report.overall, 4), gaps=[g.category for g in report.gaps])
-        self._persist(
-            generation_id, user_id, assets, candidates, labels, picked, clusters, report, config.auto_boost
-        )
+        self._persist(generation_id, user_id, assets, candidates, labels, picked, clusters, report)
         summary.update(clusters=len(clusters), coverage=round(report.overall, 4), gaps=len(report.gaps))
         return summary
 
@@ -118,7 +116,6 @@ class BatchSelector:
         picked: dict[str, tuple[int, float]],
         clusters: list[GenerationCluster],
         report: coverage_stage.CoverageReport,
-        auto_boost: bool,
     ) -> None:
         label_of = {a.id: labels[i] for i, a in enumerate(candidates)}
         with self.db.session() as s:
