@@ -63,6 +63,7 @@ def test_second_user_sees_nothing_of_the_first(client: Any) -> None:
         ("POST", "/api/generate/from-spec"): {"json": {"vltSpec": {"garment": {"type": "dress"}}}},
         ("POST", "/api/generate/from-image"): {},
         ("GET", "/api/coverage/gaps"): {},
+        ("GET", "/api/coverage/history"): {},
         ("GET", "/api/coverage/config"): {},
         ("PUT", "/api/coverage/config"): {"json": {"autoBoost": False}},
     }
@@ -82,6 +83,8 @@ def test_second_user_sees_nothing_of_the_first(client: Any) -> None:
     assert client.get("/api/auth/api-keys", headers=bob).json() == []
     assert client.get("/api/auth/me", headers=bob).json()["email"] == "bob@example.com"
     assert client.get("/api/coverage/gaps", headers=bob).json() == {"gaps": [], "nextBoosts": {}}
+    assert client.get("/api/coverage/history", headers=bob).json() == {"points": []}
+    assert len(client.get("/api/coverage/history", headers=alice).json()["points"]) == 1
     assert client.get("/api/coverage/config", headers=alice).json()["autoBoost"] is True
     for (method, url), _ in listing.items():
         assert client.request(method, url).status_code == 401, (method, url)

@@ -122,6 +122,9 @@ def test_batch_of_twelve_keeps_ten_and_next_batch_boosts_gaps(sloppy_client: Tes
         "jumpsuit",
     }
     assert kinds & boosted_only, kinds  # values outside the usual defaults appear because of the boost
+    history = client.get("/api/coverage/history", headers=headers).json()["points"]
+    assert [p["batchId"] for p in history] == [body["id"], second["id"]]
+    assert history[1]["coverage"]["garment"] > history[0]["coverage"]["garment"]
 
 
 def test_diversity_select_endpoint(sloppy_client: TestClient) -> None:

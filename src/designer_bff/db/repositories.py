@@ -301,6 +301,15 @@ class Coverage:
             select(CoverageReport).where(CoverageReport.generation_id == generation_id)
         )
 
+    def reports(self, user_id: str, limit: int) -> Sequence[CoverageReport]:
+        """The user's newest batch coverage reports."""
+        return self.session.scalars(
+            select(CoverageReport)
+            .where(CoverageReport.user_id == user_id)
+            .order_by(CoverageReport.created_at.desc())
+            .limit(limit)
+        ).all()
+
     def add_report(self, report: CoverageReport) -> None:
         """Store a batch's coverage report."""
         self.session.add(report)

@@ -87,6 +87,11 @@ class CoverageService:
             raise NotFound(f"generation {generation_id} has no coverage report yet")
         return report
 
+    def history(self, user_id: str, limit: int = 50) -> list[CoverageReport]:
+        """The user's coverage over time, oldest first (the newest `limit` batches)."""
+        with self.db.session() as s:
+            return list(reversed(Coverage(s).reports(user_id, limit)))
+
     def clusters(self, user_id: str, generation_id: str) -> list[GenerationCluster]:
         """A batch's clusters."""
         with self.db.session() as s:

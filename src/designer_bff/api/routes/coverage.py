@@ -59,6 +59,24 @@ def apply_boost(gap_id: str, user: CurrentUser, container: ContainerDep) -> dict
     return {"gap": _gap(gap), "nextBoosts": container.coverage.boosts(user.id)}
 
 
+@router.get("/api/coverage/history", summary="Your coverage over time")
+def coverage_history(
+    user: CurrentUser, container: ContainerDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> dict[str, Any]:
+    """Overall score and per-category coverage of your last batches, oldest first."""
+    points = [
+        {
+            "batchId": r.generation_id,
+            "createdAt": r.created_at.isoformat(),
+            "overall": r.overall,
+            "coverage": {c["name"]: c["coverage"] for c in r.report.get("categories", [])},
+            "gaps": len(r.report.get("gaps", [])),
+        }
+        for r in container.coverage.history(user.id, limit)
+    ]
+    return {"points": points}
+
+
 @router.get("/api/coverage/config", summary="Your coverage targets")
 def get_config(user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
     """Targets per category, the under-represented share and whether open gaps boost automatically."""
