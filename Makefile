@@ -13,8 +13,10 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(PIP) install --quiet -e .
 
+# torch goes first and alone, pinned: unpinned, pip would pull a multi-GB CUDA build (see DESIGN.md §8).
 install-test: $(BIN)/python
-	$(PIP) install --quiet -e ".[test]"
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e ".[test,ml]"
 
 ## First command: install everything and design a sample collection offline (SQLite, local files, tech-flat).
 demo: install
