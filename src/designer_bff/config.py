@@ -108,6 +108,14 @@ class Settings(BaseSettings):
     validation_flag_below: float = Field(
         0.8, ge=0, le=1, description="Outputs below this consistency are kept but flagged for review."
     )
+    image_embedder: Literal["offline", "efficientnet", "clip"] = Field(
+        "offline",
+        description="Image features for clustering/selection: offline descriptors, or EfficientNet-Lite0 / "
+        "CLIP from the optional `ml` extra.",
+    )
+    clip_weights_dir: Path | None = Field(
+        None, description="Local CLIP weights directory (config, weights, tokenizer) for image_embedder=clip."
+    )
     cluster_k_min: int = Field(3, ge=1, le=64, description="Smallest K tried when clustering a batch.")
     cluster_k_max: int = Field(8, ge=1, le=64, description="Largest K tried when clustering a batch.")
 
@@ -160,6 +168,8 @@ class Settings(BaseSettings):
             raise ValueError("DESIGNER_BFF_STORAGE_BACKEND=s3 needs S3_BUCKET")
         if self.validation_reject_below > self.validation_flag_below:
             raise ValueError("DESIGNER_BFF_VALIDATION_REJECT_BELOW must not exceed VALIDATION_FLAG_BELOW")
+        if self.image_embedder == "clip" and self.clip_weights_dir is None:
+            raise ValueError("DESIGNER_BFF_IMAGE_EMBEDDER=clip needs DESIGNER_BFF_CLIP_WEIGHTS_DIR")
         if self.cluster_k_min > self.cluster_k_max:
             raise ValueError("DESIGNER_BFF_CLUSTER_K_MIN must not exceed CLUSTER_K_MAX")
         return self

@@ -40,6 +40,20 @@ def build_providers(settings: Settings) -> list[ImageProvider]:
     return [TechFlatProvider()]
 
 
+def build_image_embedder(settings: Settings) -> Embedder:
+    """The image half of the features: offline descriptors, or a learned model from the `ml` extra."""
+    if settings.image_embedder == "efficientnet":
+        from designer_bff.pipeline.ml_embedders import EfficientNetLiteEmbedder
+
+        return EfficientNetLiteEmbedder()
+    if settings.image_embedder == "clip":
+        from designer_bff.pipeline.ml_embedders import ClipEmbedder
+
+        assert settings.clip_weights_dir is not None  # Settings refuses clip without a directory
+        return ClipEmbedder(settings.clip_weights_dir)
+    return OfflineImageEmbedder(max_pixels=settings.max_image_pixels)
+
+
 @dataclass
 class Container:
     """Everything the app, the CLI and the workers share; built once per process from Settings."""
@@ -64,8 +78,8 @@ class Container:
 
     @cached_property
     def embedder(self) -> Embedder:
-        """Stage 11 features: the spec's attribute vector joined with offline image descriptors."""
-        return CombinedEmbedder([(AttributeEmbedder(), 1.0), (OfflineImageEmbedder(), 1.0)])
+        """Stage 11 features: the spec's attribute vector joined with the configured image features."""
+        return CombinedEmbedder([(AttributeEmbedder(), 1.0), (build_image_embedder(self.settings), 1.0)])
 
     @cached_property
     def runner(self) -> GenerationRunner:

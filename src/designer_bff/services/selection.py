@@ -3,6 +3,7 @@ and keep the user's coverage gaps up to date so the next batch can boost what th
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,7 +49,15 @@ class BatchSelector:
             plan_items = (generation.pipeline_data or {}).get("plan", {}).get("items", [])
             assets = list(Assets(s).for_generation(generation_id))
             config = user_coverage(Coverage(s).settings(user_id))
-        candidates = [a for a in assets if a.verdict != "rejected" and a.embedding is not None]
+        # Vectors are comparable only within one feature space: a job resumed after the deployment
+        # switched embedders keeps to the space most of its candidates were embedded in.
+        models = Counter(a.embedding_model for a in assets if a.embedding is not None)
+        space = models.most_common(1)[0][0] if models else None
+        candidates = [
+            a
+            for a in assets
+            if a.verdict != "rejected" and a.embedding is not None and a.embedding_model == space
+        ]
         keep = min(params.keep, len(candidates))
         attributes = [_attributes(a) for a in candidates]
         summary: dict[str, Any] = {"candidates": len(assets), "eligible": len(candidates), "kept": keep}
