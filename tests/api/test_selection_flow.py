@@ -71,6 +71,9 @@ def test_batch_of_twelve_keeps_ten_and_next_batch_boosts_gaps(sloppy_client: Tes
     assert len(everything) == 12
     verdicts = [a["verdict"] for a in everything]
     assert "rejected" in verdicts, verdicts
+    assert "flagged" in verdicts, verdicts  # the dropped prints (seeded, so this batch has them)
+    flagged = [a for a in everything if a["verdict"] == "flagged"]
+    assert all(0.6 <= a["validationScore"] < 0.8 for a in flagged)
     rejected = [a for a in everything if a["verdict"] == "rejected"]
     assert not any(a["selected"] for a in rejected)  # rejected outputs are never selected
     kept = [a for a in everything if a["selected"]]
