@@ -289,3 +289,13 @@ def from_blob(data: bytes, dim: int) -> Vectors:
             "it was written by a different embedder or is corrupt"
         )
     return np.frombuffer(data, dtype="<f4").astype(np.float32)
+
+
+def stack_blobs(blobs: Sequence[bytes]) -> Vectors:
+    """Stored vectors of one feature space as an (n, dim) matrix; ValueError if their lengths differ."""
+    dims = {len(b) // 4 for b in blobs}
+    if len(dims) > 1:
+        raise ValueError(
+            f"stored vectors have different dimensions {sorted(dims)}; they come from different embedders"
+        )
+    return np.stack([from_blob(b, len(b) // 4) for b in blobs])

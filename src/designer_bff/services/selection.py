@@ -16,7 +16,7 @@ from designer_bff.domain.spec import GarmentSpec
 from designer_bff.pipeline import coverage as coverage_stage
 from designer_bff.pipeline.clustering import cluster
 from designer_bff.pipeline.diversity import select
-from designer_bff.pipeline.embedding import from_blob
+from designer_bff.pipeline.embedding import stack_blobs
 from designer_bff.pipeline.run import StageRecorder
 from designer_bff.services.coverage import user_coverage
 
@@ -66,9 +66,7 @@ class BatchSelector:
         gains: list[float] = []
         clusters: list[GenerationCluster] = []
         if candidates:
-            features = np.stack(
-                [from_blob(a.embedding or b"", len(a.embedding or b"") // 4) for a in candidates]
-            )
+            features = stack_blobs([a.embedding or b"" for a in candidates])
             with recorder.stage("clustering", candidates=len(candidates), kRange=list(params.k_range)) as out:
                 result = cluster(features, k_range=params.k_range, seed=params.seed, attributes=attributes)
                 labels = [int(v) for v in result.labels]

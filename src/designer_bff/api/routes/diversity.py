@@ -12,7 +12,7 @@ from designer_bff.api.deps import ContainerDep, CurrentUser
 from designer_bff.domain.spec import CamelModel
 from designer_bff.errors import InvalidInput
 from designer_bff.pipeline.diversity import select
-from designer_bff.pipeline.embedding import from_blob
+from designer_bff.pipeline.embedding import stack_blobs
 
 router = APIRouter(tags=["diversity"])
 
@@ -44,7 +44,10 @@ def diversity_select(body: SelectBody, user: CurrentUser, container: ContainerDe
         missing = [a.id for a in assets if a.embedding is None]
         if missing:
             raise InvalidInput(f"assets without stored features: {missing[:5]}", field="assetIds")
-        features = np.stack([from_blob(a.embedding or b"", len(a.embedding or b"") // 4) for a in assets])
+        try:
+            features = stack_blobs([a.embedding or b"" for a in assets])
+        except ValueError as exc:  # assets embedded by different models are not comparable
+            raise InvalidInput(str(exc), field="assetIds") from exc
         default_quality = [a.validation_score if a.validation_score is not None else 1.0 for a in assets]
         ids = [a.id for a in assets]
     else:
