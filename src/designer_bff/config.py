@@ -5,10 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from designer_bff.errors import ConfigurationError
+
+
+class ProviderLimit(BaseModel):
+    """Limits of one provider: requests per minute and concurrent calls (shared through Redis)."""
+
+    rpm: int = Field(60, ge=1)
+    concurrency: int = Field(4, ge=1, le=256)
 
 
 class Settings(BaseSettings):
@@ -90,7 +97,8 @@ class Settings(BaseSettings):
     max_images_per_request: int = Field(100, ge=1, le=1000, description="Upper bound of `count`.")
 
     default_provider: str = Field(
-        "tech-flat", description="Provider used when a request names none (the offline renderer by default)."
+        "auto",
+        description="Provider (or provider:model) used when a request names none; `auto` = route per image.",
     )
 
     overgeneration: float = Field(
@@ -119,6 +127,9 @@ class Settings(BaseSettings):
     cluster_k_min: int = Field(3, ge=1, le=64, description="Smallest K tried when clustering a batch.")
     cluster_k_max: int = Field(8, ge=1, le=64, description="Largest K tried when clustering a batch.")
 
+    generation_parallelism: int = Field(
+        16, ge=1, le=256, description="Images of one generation made at once (provider limits still apply)."
+    )
     job_workers: int = Field(2, ge=0, le=64, description="Job consumer threads inside `serve` (0 = none).")
     job_lease_seconds: int = Field(
         300, ge=1, description="A running job that has not reported for this long is taken over."
@@ -132,23 +143,105 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
 
     openai_api_key: SecretStr | None = Field(
-        None, validation_alias=AliasChoices("OPENAI_API_KEY"), description="OpenAI key (adapter: issue 4)."
+        None, validation_alias=AliasChoices("OPENAI_API_KEY"), description="OpenAI key (enables `openai`)."
     )
-    replicate_api_token: SecretStr | None = Field(
+    openai_base_url: str | None = Field(
         None,
-        validation_alias=AliasChoices("REPLICATE_API_TOKEN"),
-        description="Replicate token (adapter: issue 4).",
+        validation_alias=AliasChoices("OPENAI_BASE_URL", "DESIGNER_BFF_OPENAI_BASE_URL"),
+        description="OpenAI API base URL (default the vendor's; an Azure/compatible gateway or a fake).",
+    )
+    openai_models: str = Field(
+        "gpt-image-1.5,gpt-image-1,dall-e-3",
+        description="OpenAI image models to offer, comma-separated (gpt-image-1 and dall-e-3 are retired).",
     )
     google_api_key: SecretStr | None = Field(
         None,
         validation_alias=AliasChoices("GOOGLE_API_KEY", "GEMINI_API_KEY"),
-        description="Google Gemini/Imagen key (adapter: issue 4).",
+        description="Google Gemini API key (enables `google`: Imagen 4 and Gemini image).",
+    )
+    google_base_url: str | None = Field(None, description="Gemini API base URL (default the vendor's).")
+    google_models: str = Field(
+        "gemini-3.1-flash-image,gemini-3-pro-image",
+        description="Google Gemini image models to offer, comma-separated (Imagen 4 left the Gemini API).",
+    )
+    replicate_api_token: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("REPLICATE_API_TOKEN"),
+        description="Replicate token (enables `replicate`).",
+    )
+    replicate_base_url: str | None = Field(None, description="Replicate API base URL (default the vendor's).")
+    replicate_models: str = Field(
+        "google/imagen-4-ultra,stability-ai/stable-diffusion-3.5-large,black-forest-labs/flux-1.1-pro",
+        description="Replicate model slugs to offer, comma-separated (families: imagen, sd3, flux).",
     )
     stability_api_key: SecretStr | None = Field(
         None,
         validation_alias=AliasChoices("STABILITY_API_KEY"),
-        description="Stability AI key (adapter: issue 4).",
+        description="Stability AI key (enables `stability`).",
     )
+    stability_base_url: str | None = Field(
+        None, description="Stability REST base URL (default the vendor's)."
+    )
+    stability_models: str = Field(
+        "sd3.5-large,stable-image-ultra,stable-image-core",
+        description="Stability stable-image models to offer, comma-separated.",
+    )
+    comfyui_url: str | None = Field(
+        None, description="Base URL of a self-hosted ComfyUI (enables `comfyui`), e.g. http://127.0.0.1:8188."
+    )
+    comfyui_workflow: Path | None = Field(
+        None,
+        description="ComfyUI workflow template (API JSON with placeholders); default: the packaged SD one.",
+    )
+    comfyui_checkpoint: str = Field(
+        "v1-5-pruned-emaonly.safetensors", description="Checkpoint the ComfyUI workflow loads ({{checkpoint}})."
+    )
+    diffusers_weights_dir: Path | None = Field(
+        None,
+        description="Local Stable Diffusion weights (diffusers layout; enables `diffusers`, needs `ml`).",
+    )
+    diffusers_steps: int = Field(
+        25, ge=1, le=200, description="Denoising steps of the local diffusers model."
+    )
+    provider_timeout_seconds: float = Field(
+        120.0, gt=0, le=3600, description="Timeout of one provider call (connect + generate + download)."
+    )
+    provider_max_attempts: int = Field(
+        4, ge=1, le=20, description="Attempts per image on one provider before falling back to the next."
+    )
+    provider_retry_max_seconds: float = Field(
+        60.0, ge=0, le=3600, description="Longest wait between two attempts (caps backoff and Retry-After)."
+    )
+    provider_limits: dict[str, ProviderLimit] = Field(
+        default_factory=dict,
+        description='Per-provider limits as JSON, e.g. {"openai": {"rpm": 50, "concurrency": 5}}.',
+    )
+    provider_default_rpm: int = Field(
+        60, ge=1, description="Requests per minute of a provider without limits."
+    )
+    provider_default_concurrency: int = Field(
+        4, ge=1, le=256, description="Concurrent calls of a provider without limits (across all workers)."
+    )
+    circuit_failure_threshold: int = Field(
+        5, ge=1, le=1000, description="Consecutive failures that cool a provider down (circuit breaker)."
+    )
+    circuit_cooldown_seconds: float = Field(
+        60.0, ge=0, le=86400, description="Cool-down before a half-open probe of a failing provider."
+    )
+    routing_strategy: Literal["balanced", "quality_first", "cost_optimized", "speed_optimized"] = Field(
+        "balanced", description="Default routing strategy (weights of DESIGN.md §4)."
+    )
+    monthly_budget_usd: float | None = Field(
+        None, ge=0, description="Default spending limit per user and calendar month (unset = none)."
+    )
+    request_max_usd: float | None = Field(
+        None, ge=0, description="Default spending limit of one request (unset = none)."
+    )
+
+    def model_list(self, provider: str) -> list[str]:
+        """The configured model names of one vendor, in order."""
+        raw: str = getattr(self, f"{provider}_models")
+        return [m.strip() for m in raw.split(",") if m.strip()]
 
     @field_validator("data_dir")
     @classmethod

@@ -105,18 +105,34 @@ class RateLimited(DesignerBFFError):
 
 
 class ProviderError(DesignerBFFError):
-    """An image provider failed; `retry_after` says when it may work again."""
+    """An image provider failed. `kind` says how, `retry_after` when it may work again.
+
+    Kinds: `auth` (bad or missing key), `rate_limit` (429; honour `retry_after`), `refusal` (content
+    policy: retrying the same prompt will not help, another provider may), `transient` (5xx, connection
+    reset, malformed answer), `timeout`, `invalid` (the request itself is wrong for this provider).
+    """
 
     status_code = 502
     code = "provider_error"
+    KINDS = ("auth", "rate_limit", "refusal", "transient", "timeout", "invalid")
+    RETRYABLE = ("rate_limit", "transient", "timeout")
 
     def __init__(
-        self, message: str, *, provider: str, retry_after: float | None = None, retryable: bool = False
+        self,
+        message: str,
+        *,
+        provider: str,
+        kind: str = "transient",
+        retry_after: float | None = None,
+        retryable: bool | None = None,
     ) -> None:
-        super().__init__(message, provider=provider, retry_after=retry_after)
+        if kind not in self.KINDS:
+            raise ValueError(f"unknown provider error kind {kind!r}")
+        super().__init__(message, provider=provider, kind=kind, retry_after=retry_after)
         self.provider = provider
+        self.kind = kind
         self.retry_after = retry_after
-        self.retryable = retryable
+        self.retryable = kind in self.RETRYABLE if retryable is None else retryable
 
 
 class BudgetExceeded(DesignerBFFError):

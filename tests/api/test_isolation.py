@@ -66,6 +66,11 @@ def test_second_user_sees_nothing_of_the_first(client: Any) -> None:
         ("GET", "/api/coverage/history"): {},
         ("GET", "/api/coverage/config"): {},
         ("PUT", "/api/coverage/config"): {"json": {"autoBoost": False}},
+        ("POST", "/api/generate/estimate"): {"json": {"prompt": "x dress", "count": 1}},
+        ("GET", "/api/routing/decisions"): {},
+        ("GET", "/api/providers"): {},
+        ("GET", "/api/budget"): {},
+        ("PUT", "/api/budget"): {"json": {"monthlyBudgetUsd": 5}},
     }
     # The walk must cover every route the app has: a new route without an isolation check fails here.
     paths = client.get("/openapi.json").json()["paths"]
@@ -86,6 +91,14 @@ def test_second_user_sees_nothing_of_the_first(client: Any) -> None:
     assert client.get("/api/coverage/history", headers=bob).json() == {"points": []}
     assert len(client.get("/api/coverage/history", headers=alice).json()["points"]) == 1
     assert client.get("/api/coverage/config", headers=alice).json()["autoBoost"] is True
+    assert client.get("/api/routing/decisions", headers=bob).json()["total"] == 0
+    decisions = client.get("/api/routing/decisions", headers=alice).json()
+    assert decisions["total"] == 2 and {d["generationId"] for d in decisions["items"]} == {ids["generation_id"]}
+    assert client.get(
+        "/api/routing/decisions", params={"generationId": ids["generation_id"]}, headers=bob
+    ).json()["total"] == 0
+    # Bob's budget is his own: Alice's limits and spending are untouched by his PUT.
+    assert client.get("/api/budget", headers=alice).json()["monthlyBudgetUsd"] is None
     for (method, url), _ in listing.items():
         assert client.request(method, url).status_code == 401, (method, url)
 

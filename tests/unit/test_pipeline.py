@@ -10,7 +10,7 @@ from designer_bff.errors import InvalidInput
 from designer_bff.pipeline.analysis import dominant_colors, spec_hints_from_colors
 from designer_bff.pipeline.prompt import build_prompt
 from designer_bff.pipeline.query import parse_prompt
-from designer_bff.pipeline.routing import route
+from designer_bff.pipeline.routing import RouteOption, choose
 from designer_bff.pipeline.run import PlanRequest, StageRecorder, plan_generation
 from designer_bff.pipeline.sampling import sample_specs
 from designer_bff.providers.registry import ProviderRegistry
@@ -79,16 +79,6 @@ def test_prompt_mentions_spec_and_user_words() -> None:
     assert pair.negative_prompt.startswith("fur") and "watermark" in pair.negative_prompt
 
 
-def test_routing_explicit_default_and_unknown() -> None:
-    registry = ProviderRegistry([TechFlatProvider()])
-    assert route(registry, requested=None, default="tech-flat").reason == "deployment default"
-    assert route(registry, requested="tech-flat", default="x").reason == "requested explicitly"
-    assert "not configured" in route(registry, requested=None, default="openai").reason
-    with pytest.raises(InvalidInput) as info:
-        route(registry, requested="midjourney", default="tech-flat")
-    assert info.value.field == "settings.provider"
-
-
 @pytest.mark.parametrize(
     ("settings", "size"),
     [
@@ -123,13 +113,17 @@ def test_oversized_explicit_size_is_refused() -> None:
 
 def test_plan_records_every_stage() -> None:
     recorder = StageRecorder()
-    plan = plan_generation(
+    registry = ProviderRegistry([TechFlatProvider()])
+    options = [RouteOption("tech-flat", "tech-flat-v1", TechFlatProvider.capabilities, 0.0, 0.2)]
+    plan, choices = plan_generation(
         PlanRequest(count=3, settings=GenerationSettings(seed=5), seed=5, prompt="emerald satin gown"),
-        ProviderRegistry([TechFlatProvider()]),
-        default_provider="tech-flat",
+        registry,
+        choose_route=lambda spec, needs, rng: choose(options, needs, strategy="balanced", rng=rng),
         recorder=recorder,
     )
-    assert list(recorder.stages) == ["query", "sampling", "routing", "prompt"]
+    assert list(recorder.stages) == ["query", "sampling", "prompt", "routing"]
+    assert [c.route for c in choices] == ["tech-flat:tech-flat-v1"] * 3
+    assert {i.route for i in plan.items} == {"tech-flat:tech-flat-v1"}
     assert all(stage["ms"] >= 0 for stage in recorder.stages.values())
     assert [i.slot for i in plan.items] == [0, 1, 2]
     assert {i.spec.garment.type for i in plan.items} == {"gown"}

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from designer_bff import __version__
 from designer_bff.api.errors import install_error_handlers
-from designer_bff.api.routes import assets, auth, coverage, diversity, generate, health, web
+from designer_bff.api.routes import assets, auth, coverage, diversity, generate, health, providers, web
 from designer_bff.container import Container, build_container
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,6 @@ def create_app(container: Container | None = None, *, run_consumers: bool | None
     )
     app.state.container = container
     install_error_handlers(app)
-    for module in (health, auth, generate, assets, diversity, coverage, web):
+    for module in (health, auth, generate, assets, diversity, coverage, providers, web):
         app.include_router(module.router)
     return app

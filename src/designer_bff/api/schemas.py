@@ -170,3 +170,44 @@ class GenerationPage(CamelModel):
     total: int
     limit: int
     offset: int
+
+
+class EstimateBody(CamelModel):
+    """A request to price: the body of from-prompt or from-spec (give `prompt` or `vltSpec`)."""
+
+    prompt: str | None = Field(None, min_length=1, max_length=4000)
+    negative_prompt: str | None = Field(None, max_length=2000)
+    vlt_spec: dict[str, Any] | None = None
+    count: int | None = Field(None, description="Images to keep; default 4 (prompt) or one per spec.")
+    settings: GenerationSettings = Field(default_factory=GenerationSettings)
+
+
+class BudgetBody(CamelModel):
+    """The caller's own spending limits in USD (null = the deployment's default)."""
+
+    monthly_budget_usd: float | None = Field(None, ge=0, le=1_000_000)
+    request_max_usd: float | None = Field(None, ge=0, le=1_000_000)
+
+
+class RoutingDecisionOut(CamelModel):
+    """Stage 8's decision for one image."""
+
+    id: str
+    generation_id: str
+    slot: int
+    category: str
+    strategy: str
+    chosen: str
+    fallbacks: list[str]
+    candidates: list[dict[str, Any]]
+    reason: str
+    created_at: datetime
+
+
+class RoutingDecisionPage(CamelModel):
+    """A page of routing decisions."""
+
+    items: list[RoutingDecisionOut]
+    total: int
+    limit: int
+    offset: int

@@ -6,10 +6,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+
+from designer_bff.db.vector import EMBEDDING_UDT_SQL, embedding_is_vector, set_pgvector, uses_pgvector
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -34,6 +39,17 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+def _alembic_config(connection: Connection) -> Config:
+    """Alembic settings that run our migrations on `connection` (see migrations/env.py)."""
+    from alembic.config import Config
+
+    config = Config()
+    location = resources.files("designer_bff.db").joinpath("migrations")
+    config.set_main_option("script_location", str(location))
+    config.attributes["connection"] = connection
+    return config
+
+
 class Database:
     """Owns the engine and hands out unit-of-work sessions."""
 
@@ -41,6 +57,29 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        if self.engine.dialect.name == "postgresql":
+            # The embedding column's SQL type (pgvector or blob) is read on the first connection, so a
+            # process that never migrates still binds embeddings right; migrations read it again.
+            event.listen(self.engine, "first_connect", self._detect_vector_column)
+
+    @property
+    def uses_pgvector(self) -> bool:
+        """Whether embeddings live in a pgvector `vector` column (known once a connection was made)."""
+        return uses_pgvector(self.engine.dialect)
+
+    def _detect_vector_column(self, dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(EMBEDDING_UDT_SQL)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+            dbapi_connection.rollback()  # hand the pooled connection back without an open transaction
+        set_pgvector(self.engine, bool(row) and row[0] == "vector")
+
+    def _refresh_vector_column(self) -> None:
+        with self.engine.connect() as connection:
+            set_pgvector(self.engine, embedding_is_vector(connection))
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -55,17 +94,22 @@ class Database:
         finally:
             session.close()
 
-    def migrate(self) -> str:
-        """Bring the schema to the newest revision; returns that revision."""
+    def migrate(self, revision: str = "head") -> str:
+        """Bring the schema up to `revision` (default: the newest); returns the revision reached."""
         from alembic import command
-        from alembic.config import Config
 
-        config = Config()
-        location = resources.files("designer_bff.db").joinpath("migrations")
-        config.set_main_option("script_location", str(location))
         with self.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(_alembic_config(connection), revision)
+        self._refresh_vector_column()
+        return self.current_revision() or ""
+
+    def downgrade(self, revision: str) -> str:
+        """Take the schema back down to `revision`; returns the revision reached."""
+        from alembic import command
+
+        with self.engine.begin() as connection:
+            command.downgrade(_alembic_config(connection), revision)
+        self._refresh_vector_column()
         return self.current_revision() or ""
 
     def current_revision(self) -> str | None:

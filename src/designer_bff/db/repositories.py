@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+import numpy as np
+from sqlalchemy import Float, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from designer_bff.db.tables import (
@@ -22,6 +23,7 @@ from designer_bff.db.tables import (
     User,
     utcnow,
 )
+from designer_bff.db.vector import uses_pgvector
 from designer_bff.errors import Conflict, NotFound
 
 
@@ -238,6 +240,42 @@ class Assets:
         if asset is None:
             raise NotFound(f"asset {asset_id} not found")
         return asset
+
+    def nearest(
+        self, user_id: str, vector: builtins.bytes, embedding_model: str, limit: int = 10
+    ) -> builtins.list[tuple[GenerationAsset, float]]:
+        """The user's assets of one feature space nearest to `vector` (float32 bytes), by cosine distance."""
+        query = np.frombuffer(vector, dtype="<f4").astype(np.float64)
+        if not query.any():
+            return []  # a zero vector has no direction: it is near nothing
+        same_space = (GenerationAsset.user_id == user_id, GenerationAsset.embedding_model == embedding_model)
+        if uses_pgvector(self.session.get_bind().dialect):
+            distance = GenerationAsset.embedding.op("<=>", return_type=Float())(vector)
+            rows = self.session.execute(
+                select(GenerationAsset, distance)
+                .where(
+                    *same_space,
+                    func.vector_dims(GenerationAsset.embedding) == query.size,
+                    func.vector_norm(GenerationAsset.embedding) > 0,
+                )
+                .order_by(distance, GenerationAsset.id)
+                .limit(limit)
+            ).all()
+            return [(asset, float(d)) for asset, d in rows]
+        # Blobs cannot be compared in SQL: score the user's vectors of this space here.
+        assets = [
+            a
+            for a in self.session.scalars(select(GenerationAsset).where(*same_space))
+            if a.embedding and len(a.embedding) == len(vector)
+        ]
+        matrix = np.array([np.frombuffer(a.embedding or b"", dtype="<f4") for a in assets], dtype=np.float64)
+        matrix = matrix.reshape(len(assets), query.size)
+        norms = np.linalg.norm(matrix, axis=1)
+        cosines = matrix @ query / np.where(norms > 0, norms, 1.0) / np.linalg.norm(query)
+        scored = sorted(
+            (1 - float(c), a.id, a) for c, n, a in zip(cosines, norms, assets, strict=True) if n > 0
+        )
+        return [(a, d) for d, _, a in scored[:limit]]
 
 
 class Feedback:

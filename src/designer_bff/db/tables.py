@@ -16,7 +16,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -26,6 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from designer_bff.db.vector import FeatureVector
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -70,6 +71,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The user's own spending limits; None = the deployment's defaults (settings).
+    monthly_budget_usd: Mapped[float | None] = mapped_column(Float)
+    request_max_usd: Mapped[float | None] = mapped_column(Float)
 
 
 class ApiKey(Base):
@@ -141,7 +145,7 @@ class GenerationAsset(Base):
     verdict: Mapped[str | None] = mapped_column(String(16))
     validation_score: Mapped[float | None] = mapped_column(Float)
     validation: Mapped[dict[str, Any] | None] = mapped_column()
-    embedding: Mapped[builtins.bytes | None] = mapped_column(LargeBinary)  # `bytes` is a column here
+    embedding: Mapped[builtins.bytes | None] = mapped_column(FeatureVector)  # `bytes` is a column here
     embedding_model: Mapped[str | None] = mapped_column(String(160))
     cluster: Mapped[int | None] = mapped_column(Integer)
     pick_rank: Mapped[int | None] = mapped_column(Integer)
@@ -223,3 +227,76 @@ class GenerationFeedback(Base):
     rating: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProviderCall(Base):
+    """One image slot on one provider route: the idempotency ledger and the record of what it cost.
+
+    The id is the idempotency key of the call (stable across retries and re-runs). `cost_usd` is set
+    once, when the provider confirms the image; `storage_key` points at the image stored right after,
+    so a re-run reuses it instead of paying again. Rows outlive their generation (SET NULL): money spent
+    stays spent when a generation is deleted.
+    """
+
+    __tablename__ = "provider_calls"
+    __table_args__ = (
+        Index("ix_provider_calls_user_created", "user_id", "created_at"),
+        Index("ix_provider_calls_route_created", "provider", "model", "created_at"),
+    )
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    generation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("generations.id", ondelete="SET NULL"), index=True
+    )
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    slot: Mapped[int] = mapped_column(Integer)
+    provider: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(128))
+    category: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | succeeded | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    vendor_ref: Mapped[str | None] = mapped_column(String(255))
+    error_kind: Mapped[str | None] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+    cost_usd: Mapped[float | None] = mapped_column(Float)
+    cost_basis: Mapped[str | None] = mapped_column(String(64))
+    latency_ms: Mapped[float | None] = mapped_column(Float)
+    storage_key: Mapped[str | None] = mapped_column(String(255))
+    mime: Mapped[str | None] = mapped_column(String(32))
+    # What the provider said besides the image: size, seed used, revised prompt, cost basis.
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    fallback_from: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class RoutingDecisionRow(Base):
+    """Stage 8's choice for one image: the candidates with their scores, the winner and why."""
+
+    __tablename__ = "routing_decisions"
+    __table_args__ = (Index("ix_routing_decisions_user_created", "user_id", "created_at"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    generation_id: Mapped[str] = mapped_column(ForeignKey("generations.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    slot: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(64))
+    strategy: Mapped[str] = mapped_column(String(32))
+    chosen: Mapped[str] = mapped_column(String(200))
+    fallbacks: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    candidates: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProviderQuality(Base):
+    """Beta posterior of how often a provider route pleases this user for one garment category."""
+
+    __tablename__ = "provider_quality"
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(128), primary_key=True)
+    category: Mapped[str] = mapped_column(String(64), primary_key=True)
+    alpha: Mapped[float] = mapped_column(Float)
+    beta: Mapped[float] = mapped_column(Float)
+    updates: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

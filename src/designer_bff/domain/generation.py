@@ -11,6 +11,7 @@ from designer_bff.domain.spec import CamelModel, GarmentSpec
 from designer_bff.errors import InvalidInput
 
 Quality = Literal["standard", "hd"]
+Strategy = Literal["balanced", "quality_first", "cost_optimized", "speed_optimized"]
 _LONG_SIDE = {"standard": 1024, "hd": 1536}
 
 
@@ -21,6 +22,7 @@ class GenerationSettings(CamelModel):
     aspect_ratio: str | None = Field(None, description="e.g. '1:1', '3:4', '16:9'.")
     size: str | None = Field(None, description="Explicit 'WIDTHxHEIGHT', e.g. '768x1024'.")
     quality: Quality = "standard"
+    strategy: Strategy | None = Field(None, description="Routing strategy; default: the deployment's.")
     seed: int | None = Field(None, ge=0, le=2**31 - 1, description="Fixes every random choice.")
     overgeneration: float | None = Field(
         None, ge=0, le=2, description="Extra candidates per kept image (default: the deployment's, 0.2)."
@@ -65,6 +67,16 @@ class GenerationSettings(CamelModel):
         # round() first: 100 × 1.2 is 120.00000000000001 in floating point, which would ceil to 121.
         return math.ceil(round(keep * (1 + (self.overgeneration or 0.0)), 6))
 
+    def ratio(self) -> str:
+        """The aspect ratio asked for ('W:H' in lowest terms), from aspectRatio or size; default 1:1."""
+        import math
+
+        if self.size:
+            w, h = (int(v) for v in self.size.split("x"))
+            g = math.gcd(w, h)
+            return f"{w // g}:{h // g}"
+        return self.aspect_ratio or "1:1"
+
     def dimensions(self, *, min_side: int, max_side: int) -> tuple[int, int]:
         """Pixel size for this request within a provider's limits (InvalidInput when out of range)."""
         if self.size:
@@ -94,6 +106,8 @@ class PlannedImage(CamelModel):
     width: int
     height: int
     quality: Quality
+    route: str | None = Field(None, description="provider:model chosen by routing (None: the plan's).")
+    fallbacks: list[str] = Field(default_factory=list, description="Routes to try next, in order.")
 
 
 class GenerationPlan(CamelModel):

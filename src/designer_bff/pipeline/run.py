@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -10,11 +12,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from designer_bff.domain.generation import GenerationPlan, GenerationSettings, PlannedImage
+from designer_bff.domain.spec import GarmentSpec
 from designer_bff.pipeline.prompt import build_prompt
 from designer_bff.pipeline.query import parse_prompt
-from designer_bff.pipeline.routing import route
+from designer_bff.pipeline.routing import OFFLINE_PROVIDER, RouteChoice, RouteNeeds
 from designer_bff.pipeline.sampling import complete_spec
 from designer_bff.providers.registry import ProviderRegistry
+
+Chooser = Callable[[GarmentSpec, RouteNeeds, random.Random], RouteChoice]
 
 
 @dataclass
@@ -67,6 +72,7 @@ class PlanRequest:
     partial_specs: tuple[dict[str, Any], ...] = ()
     hints: dict[str, Any] = field(default_factory=dict)
     boosts: dict[str, dict[str, float]] = field(default_factory=dict)  # from open coverage gaps
+    budget_per_image_usd: float | None = None  # the tightest spending limit left, shared per image
 
 
 def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
@@ -81,12 +87,11 @@ def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
 
 
 def plan_generation(
-    request: PlanRequest, registry: ProviderRegistry, *, default_provider: str, recorder: StageRecorder
-) -> GenerationPlan:
-    """Run stages 3, 4, 6 and 8 and return the full plan of images to make."""
-    import random
-
+    request: PlanRequest, registry: ProviderRegistry, *, choose_route: Chooser, recorder: StageRecorder
+) -> tuple[GenerationPlan, list[RouteChoice]]:
+    """Run stages 3, 4, 6 and 8: the full plan of images to make, and the routing decision of each."""
     warnings: list[str] = []
+    choices: list[RouteChoice] = []
     with recorder.stage("query", prompt=request.prompt) as out:
         parsed_tree: dict[str, Any] = {}
         if request.prompt:
@@ -113,39 +118,55 @@ def plan_generation(
             garments=sorted({s.garment.type for s in specs}), captions=[s.caption() for s in specs[:10]]
         )
 
-    with recorder.stage("routing", requested=request.settings.provider) as out:
-        decision = route(registry, requested=request.settings.provider, default=default_provider)
-        caps = registry.get(decision.provider).capabilities
-        width, height = request.settings.dimensions(min_side=caps.min_side, max_side=caps.max_side)
+    with recorder.stage("prompt", images=len(specs)) as out:
+        prompts = [
+            build_prompt(spec, user_prompt=request.prompt, user_negative=request.negative_prompt)
+            for spec in specs
+        ]
         out.update(
-            provider=decision.provider,
-            model=decision.model,
-            reason=decision.reason,
-            candidates=list(decision.candidates),
-            width=width,
-            height=height,
+            example=prompts[0].prompt if prompts else None,
+            negativePrompt=prompts[0].negative_prompt if prompts else None,
         )
 
-    with recorder.stage("prompt", images=len(specs)) as out:
+    with recorder.stage("routing", requested=request.settings.provider) as out:
         items = []
-        for i, spec in enumerate(specs):
-            pair = build_prompt(spec, user_prompt=request.prompt, user_negative=request.negative_prompt)
-            prompt = pair.prompt[: caps.max_prompt_length]
+        for i, (spec, pair) in enumerate(zip(specs, prompts, strict=True)):
+            width, height = request.settings.dimensions(min_side=64, max_side=4096)
+            needs = RouteNeeds(
+                prompt_length=len(pair.prompt),
+                width=width,
+                height=height,
+                aspect_ratio=request.settings.ratio(),
+                quality=request.settings.quality,
+                negative_prompt=bool(pair.negative_prompt),
+                budget_left_usd=request.budget_per_image_usd,
+            )
+            choice = choose_route(spec, needs, random.Random(f"route:{request.seed}:{i}"))
+            caps = registry.get(choice.route).capabilities
+            width, height = request.settings.dimensions(min_side=caps.min_side, max_side=caps.max_side)
+            choices.append(choice)
             items.append(
                 PlannedImage(
                     slot=i,
                     source=i % len(bases),
                     spec=spec,
-                    prompt=prompt,
+                    prompt=pair.prompt,
                     negative_prompt=pair.negative_prompt,
                     seed=(request.seed * 1_000_003 + i) % (2**31 - 1),
                     width=width,
                     height=height,
                     quality=request.settings.quality,
+                    route=choice.route,
+                    fallbacks=list(choice.fallbacks),
                 )
             )
+        routes = Counter(c.route for c in choices)
         out.update(
-            example=items[0].prompt if items else None,
-            negativePrompt=items[0].negative_prompt if items else None,
+            strategy=choices[0].strategy if choices else None,
+            routes=dict(routes),
+            reasons=sorted({c.reason for c in choices})[:5],
+            fallbacks=sorted({f for c in choices for f in c.fallbacks}),
         )
-    return GenerationPlan(provider=decision.provider, model=decision.model, items=items, warnings=warnings)
+    main = routes.most_common(1)[0][0] if choices else registry.resolve(OFFLINE_PROVIDER)
+    plan = GenerationPlan(provider=main, model=registry.get(main).model, items=items, warnings=warnings)
+    return plan, choices

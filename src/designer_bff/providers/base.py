@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -20,6 +21,41 @@ class Capabilities:
     seed: bool = False
     min_side: int = 64
     max_side: int = 2048
+    qualities: tuple[str, ...] = ("standard",)
+    # Prior for the routing speed term until latencies have been observed.
+    typical_latency_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class Price:
+    """One row of a price table: USD per image for a quality (None = any) up to a pixel count."""
+
+    usd: float
+    quality: str | None = None
+    max_pixels: int | None = None
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    """A model's list prices per image, dated: `as_of` is when they were checked at `source`."""
+
+    as_of: str
+    source: str
+    rows: tuple[Price, ...]
+
+    def price(self, width: int, height: int, quality: str) -> float:
+        """The first row matching this quality and size; the last row is the catch-all."""
+        pixels = width * height
+        for row in self.rows:
+            if row.quality not in (None, quality):
+                continue
+            if row.max_pixels is not None and pixels > row.max_pixels:
+                continue
+            return row.usd
+        return self.rows[-1].usd
+
+
+FREE = PriceTable(as_of="2026-11-21", source="runs locally", rows=(Price(0.0),))
 
 
 @dataclass(frozen=True)
@@ -34,6 +70,11 @@ class ImageRequest:
     seed: int
     quality: str
     idempotency_key: str
+    reference_images: tuple[bytes, ...] = ()
+    # Asynchronous vendors (Replicate, ComfyUI): a job id from an earlier attempt to resume instead of
+    # paying for a new one, and a callback told the id as soon as a new job is submitted.
+    vendor_ref: str | None = None
+    on_submitted: Callable[[str], None] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -49,6 +90,7 @@ class GeneratedImage:
     seed: int | None
     cost_usd: float
     revised_prompt: str | None = None
+    vendor_ref: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -59,15 +101,16 @@ class ImageProvider(Protocol):
     provider_id: str
     model: str
     capabilities: Capabilities
+    prices: PriceTable
 
     def is_configured(self) -> bool:
         """True when keys/weights needed to call it are present."""
         ...
 
     def price_usd(self, width: int, height: int, quality: str) -> float:
-        """Price of one image of this size and quality."""
+        """List price of one image of this size and quality (from `prices`)."""
         ...
 
     def generate(self, request: ImageRequest) -> GeneratedImage:
-        """Make one image (raises ProviderError on failure)."""
+        """Make one image; `cost_usd` is what the vendor confirmed (raises ProviderError on failure)."""
         ...

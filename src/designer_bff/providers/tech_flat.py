@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from designer_bff.providers.base import Capabilities, GeneratedImage, ImageRequest
+from designer_bff.providers.base import FREE, Capabilities, GeneratedImage, ImageRequest
 
 
 class TechFlatProvider:
@@ -15,7 +15,10 @@ class TechFlatProvider:
         aspect_ratios=("1:1", "3:4", "4:3", "2:3", "3:2", "9:16", "16:9", "4:5", "5:4"),
         max_prompt_length=100_000,
         seed=True,
+        qualities=("standard", "hd"),
+        typical_latency_s=0.2,
     )
+    prices = FREE
 
     def is_configured(self) -> bool:
         """Always available: it needs no key and no weights."""

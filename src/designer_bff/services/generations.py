@@ -17,10 +17,12 @@ from designer_bff.db.repositories import Assets, Feedback, Generations
 from designer_bff.db.tables import Generation, GenerationAsset, GenerationFeedback, new_id, utcnow
 from designer_bff.domain.generation import GenerationSettings
 from designer_bff.domain.spec import GarmentSpec
-from designer_bff.errors import InvalidInput
+from designer_bff.errors import BudgetExceeded, InvalidInput
 from designer_bff.imaging import inspect_upload
 from designer_bff.importers.vlt import import_legacy, is_legacy_envelope, is_legacy_record
+from designer_bff.pipeline.run import StageRecorder
 from designer_bff.providers.registry import ProviderRegistry
+from designer_bff.services.planning import Planner
 from designer_bff.storage.base import BlobStore, make_key
 
 log = logging.getLogger(__name__)
@@ -53,12 +55,14 @@ class GenerationService:
         db: Database,
         blobs: BlobStore,
         providers: ProviderRegistry,
+        planner: Planner,
         enqueue: Callable[[str], None],
     ) -> None:
         self.settings = settings
         self.db = db
         self.blobs = blobs
         self.providers = providers
+        self.planner = planner
         self.enqueue = enqueue
 
     def _check(self, count: int, settings: GenerationSettings) -> GenerationSettings:
@@ -75,6 +79,27 @@ class GenerationService:
         }
         return settings.model_copy(update={k: v for k, v in defaults.items() if getattr(settings, k) is None})
 
+    def estimate(
+        self, user_id: str, request: dict[str, Any], count: int, settings: GenerationSettings
+    ) -> dict[str, Any]:
+        """What a request would cost, planned exactly as a generation would be (nothing is called)."""
+        settings = self._check(count, settings)
+        recorder = StageRecorder()
+        try:
+            planned = self.planner.plan(user_id, request, settings, count, recorder)
+        except BudgetExceeded as exc:
+            return {"allowed": False, "reason": exc.message, **exc.details}
+        routing = recorder.stages["routing"]["output"]
+        return {
+            "allowed": True,
+            "candidates": len(planned.plan.items),
+            "kept": count,
+            "estimate": planned.estimate.to_dict(),
+            "budget": planned.budget.to_dict(),
+            "routes": routing.get("routes", {}),
+            "strategy": routing.get("strategy"),
+        }
+
     def _create(
         self,
         user_id: str,
@@ -85,6 +110,10 @@ class GenerationService:
         generation_id: str | None = None,
     ) -> Generation:
         settings = self._check(count, settings)
+        # Plan once before anything is stored or queued: a request over budget (or one no provider can
+        # make) is refused here, before any provider is called.
+        dry_run = {k: v for k, v in request.items() if k != "referenceKey"}
+        self.planner.plan(user_id, dry_run, settings, count, StageRecorder())
         with self.db.session() as s:
             generation = Generations(s).add(
                 Generation(
@@ -123,6 +152,13 @@ class GenerationService:
         self, user_id: str, *, spec: dict[str, Any], count: int | None, settings: GenerationSettings
     ) -> tuple[Generation, list[str]]:
         """Start a generation from a canonical spec or a legacy VLT record/envelope."""
+        request, warnings = self.spec_request(spec)
+        count = count or len(request["specs"])
+        return self._create(user_id, "spec", request, count, settings), warnings
+
+    @staticmethod
+    def spec_request(spec: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """The stored request of a canonical spec or legacy VLT record/envelope, and import warnings."""
         warnings: list[str] = []
         if is_legacy_record(spec) or is_legacy_envelope(spec):
             result = import_legacy(spec)
@@ -134,8 +170,7 @@ class GenerationService:
             except ValidationError as exc:
                 raise invalid_from_validation(exc, "vltSpec") from exc
             trees = [canonical.model_dump(mode="json", exclude_none=True)]
-        request = {"specs": trees, "importWarnings": warnings}
-        return self._create(user_id, "spec", request, count or len(trees), settings), warnings
+        return {"specs": trees, "importWarnings": warnings}, warnings
 
     def from_image(
         self,

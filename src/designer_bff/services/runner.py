@@ -13,7 +13,9 @@ import socket
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -23,18 +25,19 @@ from sqlalchemy.exc import IntegrityError
 
 from designer_bff.config import Settings
 from designer_bff.db.engine import Database
-from designer_bff.db.repositories import Assets, Coverage, Generations
+from designer_bff.db.ledger import Calls
+from designer_bff.db.repositories import Assets, Generations
 from designer_bff.db.tables import Generation, GenerationAsset, utcnow
 from designer_bff.domain.generation import GenerationPlan, GenerationSettings, PlannedImage
-from designer_bff.errors import DesignerBFFError
+from designer_bff.errors import BudgetExceeded, DesignerBFFError, ProviderError
 from designer_bff.imaging import embed_metadata, load_rgb, make_thumbnail, to_webp
-from designer_bff.pipeline.analysis import dominant_colors, spec_hints_from_colors
 from designer_bff.pipeline.embedding import Embedder, EmbeddingInput, to_blob
-from designer_bff.pipeline.run import PlanRequest, StageRecorder, plan_generation
+from designer_bff.pipeline.run import StageRecorder
 from designer_bff.pipeline.validation import validate
 from designer_bff.providers.base import GeneratedImage, ImageRequest
 from designer_bff.providers.registry import ProviderRegistry
-from designer_bff.services.coverage import boosts_from_rows, user_coverage
+from designer_bff.services.dispatch import BudgetGuard, Delivery, Dispatcher, SlotJob
+from designer_bff.services.planning import Planner
 from designer_bff.services.selection import BatchSelector, SelectionParams
 from designer_bff.storage.base import BlobStore, make_key
 
@@ -76,31 +79,33 @@ class GenerationRunner:
         blobs: BlobStore,
         providers: ProviderRegistry,
         embedder: Embedder,
+        planner: Planner,
+        dispatcher: Dispatcher,
     ) -> None:
         self.settings = settings
         self.db = db
         self.blobs = blobs
         self.providers = providers
         self.embedder = embedder
+        self.planner = planner
+        self.dispatcher = dispatcher
         self.selector = BatchSelector(db)
-        # Per-thread sums of the time spent in stages 10 and 11, which run inside the generation loop.
-        self._local = threading.local()
         self.lease = timedelta(seconds=settings.job_lease_seconds)
 
     def run(self, generation_id: str, on_progress: ProgressCallback | None = None) -> str:
         """Run one generation if it can be claimed; returns the final status or 'skipped'."""
         owner = worker_identity()
-        self._local.ms = {"validation": 0.0, "embedding": 0.0}
+        timings = _Timings()
         with self.db.session() as s:
             if not Generations(s).claim(generation_id, owner, self.lease):
                 log.info("generation %s not claimable (done or held by another worker)", generation_id)
                 return "skipped"
         try:
             plan, recorder = self._plan(generation_id)
-            done = self._generate(generation_id, owner, plan, recorder, on_progress)
-            if done == len(plan.items):
-                self._select(generation_id, recorder)
-            status = self._finish(generation_id, owner, plan, recorder, done)
+            done, failed = self._generate(generation_id, owner, plan, recorder, on_progress, timings)
+            if done:
+                self._select(generation_id, recorder, timings)
+            status = self._finish(generation_id, owner, plan, recorder, failed)
         except DesignerBFFError as exc:
             self._fail(generation_id, owner, exc.message)
             status = "failed"
@@ -124,56 +129,21 @@ class GenerationRunner:
             recorder = StageRecorder(stages=dict(stored.get("stages", {})))
             if "plan" in stored:
                 return GenerationPlan.model_validate(stored["plan"]), recorder
-            request = dict(generation.request)
+            user_id, request = generation.user_id, dict(generation.request)
             settings = GenerationSettings.model_validate(generation.settings)
-            count = settings.candidates_for(generation.requested_count)
-            sources = len(request.get("specs") or ()) or 1
-            # Several given specs (a VLT envelope): the same number of candidates for each, so the
-            # selection can keep every record's share (it uses the records as quotas).
-            count = -(-count // sources) * sources
-            raw_coverage = Coverage(s).settings(generation.user_id)
-            gaps = list(Coverage(s).open_gaps(generation.user_id))
-        boosts = boosts_from_rows(gaps, auto_boost=user_coverage(raw_coverage).auto_boost)
-        hints = self._analyse_reference(request, recorder)
-        plan = plan_generation(
-            PlanRequest(
-                boosts=boosts,
-                count=count,
-                settings=settings,
-                seed=settings.seed or 0,
-                prompt=request.get("prompt"),
-                negative_prompt=request.get("negativePrompt"),
-                partial_specs=tuple(request.get("specs") or ()),
-                hints=hints,
-            ),
-            self.providers,
-            default_provider=self.settings.default_provider,
-            recorder=recorder,
-        )
+            requested = generation.requested_count
+        planned = self.planner.plan(user_id, request, settings, requested, recorder)
+        self.planner.router.record(generation_id, user_id, planned.plan.items, planned.choices)
         with self.db.session() as s:
             generation = Generations(s).get(generation_id, user_id=None)
             generation.pipeline_data = {
                 **stored,
-                "plan": plan.model_dump(mode="json", by_alias=True),
+                "plan": planned.plan.model_dump(mode="json", by_alias=True),
+                "estimate": planned.estimate.to_dict(),
                 "stages": recorder.stages,
-                "warnings": plan.warnings,
+                "warnings": planned.plan.warnings,
             }
-        return plan, recorder
-
-    def _analyse_reference(self, request: dict[str, Any], recorder: StageRecorder) -> dict[str, Any]:
-        key = request.get("referenceKey")
-        if not key:
-            return {}
-        with recorder.stage("analysis", reference=key, analyser="offline-colour") as out:
-            image = load_rgb(self.blobs.get(key), max_pixels=self.settings.max_image_pixels)
-            analysis = dominant_colors(np.asarray(image))
-            hints, confidence = spec_hints_from_colors(analysis)
-            out.update(
-                colors=[{"name": c.name, "hex": c.hex, "coverage": c.coverage} for c in analysis.colors],
-                background=analysis.background_hex,
-                confidence=confidence,
-            )
-        return {**hints, "confidence": confidence} if hints else {}
+        return planned.plan, recorder
 
     def _generate(
         self,
@@ -182,59 +152,115 @@ class GenerationRunner:
         plan: GenerationPlan,
         recorder: StageRecorder,
         on_progress: ProgressCallback | None,
-    ) -> int:
+        timings: _Timings,
+    ) -> tuple[int, dict[int, str]]:
+        """Deliver every slot without an asset, in parallel: how many are stored, and the failed ones."""
         with self.db.session() as s:
             generation = Generations(s).get(generation_id, user_id=None)
             user_id, day = generation.user_id, generation.created_at.date()
             existing = {a.slot for a in Assets(s).for_generation(generation_id)}
-        provider = self.providers.get(plan.provider)
-        done = len(existing)
-        with recorder.stage(
-            "generation", provider=plan.provider, planned=len(plan.items), resumedWith=done
-        ) as out:
-            for item in plan.items:
-                if item.slot in existing:
-                    continue
-                image = provider.generate(
-                    ImageRequest(
-                        prompt=item.prompt,
-                        negative_prompt=item.negative_prompt
-                        if provider.capabilities.negative_prompt
-                        else None,
-                        spec=item.spec,
-                        width=item.width,
-                        height=item.height,
-                        seed=item.seed,
-                        quality=item.quality,
-                        idempotency_key=asset_id_for(generation_id, item.slot),
-                    )
-                )
-                self._store(generation_id, user_id, day, owner, item, image)
-                done += 1
-                if on_progress:
-                    on_progress(
-                        Progress(generation_id, "processing", done, len(plan.items), item.spec.caption())
-                    )
-            out.update(stored=done)
-        return done
+        todo = [item for item in plan.items if item.slot not in existing]
+        counter = _Counter(len(existing))
+        failed: dict[int, str] = {}
+        reused = 0
+        fallbacks: list[dict[str, Any]] = []
+        routes: Counter[str] = Counter()
+        guard = self._budget_guard(user_id, generation_id)
 
-    def _store(
-        self,
-        generation_id: str,
-        user_id: str,
-        day: date,
-        owner: str,
-        item: PlannedImage,
-        image: GeneratedImage,
-    ) -> None:
+        def one(item: PlannedImage) -> None:
+            nonlocal reused
+            try:
+                delivery = self.dispatcher.deliver(
+                    self._slot_job(generation_id, user_id, plan, item),
+                    lambda image: self._persist(generation_id, user_id, day, item, image),
+                    guard,
+                )
+            except (ProviderError, BudgetExceeded) as exc:
+                failed[item.slot] = exc.message
+                return
+            self._store(generation_id, user_id, day, owner, item, delivery, timings)
+            routes[delivery.route] += 1
+            reused += delivery.reused
+            fallbacks.extend({"slot": item.slot, **move} for move in delivery.fallbacks)
+            done = counter.add()
+            if on_progress:
+                on_progress(Progress(generation_id, "processing", done, len(plan.items), item.spec.caption()))
+
+        with recorder.stage(
+            "generation", provider=plan.provider, planned=len(plan.items), resumedWith=len(existing)
+        ) as out:
+            workers = max(1, min(self.settings.generation_parallelism, len(todo)))
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="slot") as pool:
+                for future in [pool.submit(one, item) for item in todo]:
+                    future.result()  # re-raises LeaseLost and crashes
+            out.update(
+                stored=counter.value,
+                routes=dict(routes),
+                reusedFromLedger=reused,
+                fallbacks=fallbacks,
+                failed=[{"slot": k, "error": v} for k, v in sorted(failed.items())],
+            )
+        return counter.value, failed
+
+    def _slot_job(
+        self, generation_id: str, user_id: str, plan: GenerationPlan, item: PlannedImage
+    ) -> SlotJob:
+        route = item.route or self.providers.resolve(plan.provider)
+        return SlotJob(
+            generation_id=generation_id,
+            user_id=user_id,
+            slot=item.slot,
+            category=item.spec.garment.type,
+            request=ImageRequest(
+                prompt=item.prompt,
+                negative_prompt=item.negative_prompt,
+                spec=item.spec,
+                width=item.width,
+                height=item.height,
+                seed=item.seed,
+                quality=item.quality,
+                idempotency_key=asset_id_for(generation_id, item.slot),
+            ),
+            routes=(route, *item.fallbacks),
+        )
+
+    def _budget_guard(self, user_id: str, generation_id: str) -> BudgetGuard:
+        """Refuses a paid call that would break the monthly or per-request limit (checked per call)."""
+        costs = self.planner.costs
+
+        def guard(usd: float) -> None:
+            if usd <= 0:
+                return
+            budget = costs.budget(user_id)
+            left = budget.month_left_usd
+            if left is not None and usd > left + 1e-9:
+                raise BudgetExceeded(
+                    f"${usd:.3f} more would exceed the monthly budget (${left:.3f} left)",
+                    budget=budget.to_dict(),
+                )
+            if budget.request_max_usd is not None:
+                with self.db.session() as s:
+                    spent = sum(c.cost_usd or 0.0 for c in Calls(s).for_generation(generation_id))
+                if spent + usd > budget.request_max_usd + 1e-9:
+                    raise BudgetExceeded(
+                        f"${usd:.3f} more would exceed the request maximum of ${budget.request_max_usd:.2f}",
+                        budget=budget.to_dict(),
+                    )
+
+        return guard
+
+    def _persist(
+        self, generation_id: str, user_id: str, day: date, item: PlannedImage, image: GeneratedImage
+    ) -> tuple[str, bytes, str]:
+        """Store a provider's image for good (recipe embedded); its key, bytes and type."""
         asset_id = asset_id_for(generation_id, item.slot)
         if image.mime not in ("image/png", "image/webp"):
             # Metadata travels in PNG text chunks or WebP XMP: other formats become high-quality WebP.
             image = replace(image, data=to_webp(image.data, quality=100), mime="image/webp")
-        ext = "png" if image.mime == "image/png" else "webp"
         metadata = {
             "prompt": item.prompt,
             "negative_prompt": item.negative_prompt,
+            "revised_prompt": image.revised_prompt,
             "spec": item.spec.model_dump(mode="json", by_alias=True, exclude_none=True),
             "seed": image.seed,
             "provider": image.provider,
@@ -243,13 +269,28 @@ class GenerationRunner:
             "asset_id": asset_id,
         }
         data = embed_metadata(image.data, metadata)
-        key = make_key(user_id, day, "image", asset_id, ext)
-        thumb_key = make_key(user_id, day, "thumbnail", asset_id, "webp")
-        # Blobs first, row last: the row is the commit point; a crash before it leaves a blob that the
-        # re-run overwrites under the same key.
-        checked = self._validate_and_embed(item, image)
+        key = make_key(user_id, day, "image", asset_id, "png" if image.mime == "image/png" else "webp")
         self.blobs.put(key, data, image.mime)
-        self.blobs.put(thumb_key, make_thumbnail(data), "image/webp")
+        return key, data, image.mime
+
+    def _store(
+        self,
+        generation_id: str,
+        user_id: str,
+        day: date,
+        owner: str,
+        item: PlannedImage,
+        delivery: Delivery,
+        timings: _Timings,
+    ) -> None:
+        """Thumbnail, validate and embed a delivered image, then commit its asset row."""
+        asset_id = asset_id_for(generation_id, item.slot)
+        image = delivery.image
+        thumb_key = make_key(user_id, day, "thumbnail", asset_id, "webp")
+        # Blobs first, row last: the row is the commit point; a crash before it leaves blobs that the
+        # re-run overwrites under the same keys (and the ledger spares it paying again).
+        checked = self._validate_and_embed(item, image, timings)
+        self.blobs.put(thumb_key, make_thumbnail(image.data), "image/webp")
         try:
             with self.db.session() as s:
                 if not Generations(s).heartbeat(generation_id, owner):
@@ -260,16 +301,16 @@ class GenerationRunner:
                         generation_id=generation_id,
                         user_id=user_id,
                         slot=item.slot,
-                        storage_key=key,
+                        storage_key=delivery.storage_key,
                         thumbnail_key=thumb_key,
                         width=image.width,
                         height=image.height,
-                        bytes=len(data),
+                        bytes=len(image.data),
                         mime=image.mime,
                         provider=image.provider,
                         model=image.model,
                         seed=image.seed,
-                        spec=metadata["spec"],
+                        spec=item.spec.model_dump(mode="json", by_alias=True, exclude_none=True),
                         prompt=item.prompt,
                         negative_prompt=item.negative_prompt,
                         cost_usd=image.cost_usd,
@@ -279,7 +320,9 @@ class GenerationRunner:
         except IntegrityError:
             log.info("slot %s of %s was stored by another worker", item.slot, generation_id)
 
-    def _validate_and_embed(self, item: PlannedImage, image: GeneratedImage) -> dict[str, Any]:
+    def _validate_and_embed(
+        self, item: PlannedImage, image: GeneratedImage, timings: _Timings
+    ) -> dict[str, Any]:
         """Stages 10 and 11 for one candidate, computed once when it is stored."""
         started = time.perf_counter()
         rgb = load_rgb(image.data, max_pixels=self.settings.max_image_pixels)
@@ -291,8 +334,8 @@ class GenerationRunner:
         )
         middle = time.perf_counter()
         vector = self.embedder.embed([EmbeddingInput(spec=item.spec, image=rgb)])[0]
-        self._stage_ms["validation"] += (middle - started) * 1000
-        self._stage_ms["embedding"] += (time.perf_counter() - middle) * 1000
+        timings.add("validation", (middle - started) * 1000)
+        timings.add("embedding", (time.perf_counter() - middle) * 1000)
         return {
             "verdict": result.verdict,
             "validation_score": result.score,
@@ -301,12 +344,7 @@ class GenerationRunner:
             "embedding_model": self.embedder.name,
         }
 
-    @property
-    def _stage_ms(self) -> dict[str, float]:
-        ms: dict[str, float] = self._local.ms  # reset by `run` for each generation
-        return ms
-
-    def _select(self, generation_id: str, recorder: StageRecorder) -> None:
+    def _select(self, generation_id: str, recorder: StageRecorder, timings: _Timings) -> None:
         with self.db.session() as s:
             generation = Generations(s).get(generation_id, user_id=None)
             settings = GenerationSettings.model_validate(generation.settings)
@@ -316,7 +354,7 @@ class GenerationRunner:
         scores = [a.validation_score for a in assets if a.validation_score is not None]
         recorder.record(
             "validation",
-            self._stage_ms["validation"],
+            timings.ms["validation"],
             {
                 "candidates": len(assets),
                 "rejectBelow": self.settings.validation_reject_below,
@@ -327,7 +365,7 @@ class GenerationRunner:
         )
         recorder.record(
             "embedding",
-            self._stage_ms["embedding"],
+            timings.ms["embedding"],
             {"candidates": len(assets)},
             {"model": self.embedder.name, "dim": self.embedder.dim},
         )
@@ -347,17 +385,25 @@ class GenerationRunner:
             )
 
     def _finish(
-        self, generation_id: str, owner: str, plan: GenerationPlan, recorder: StageRecorder, done: int
+        self,
+        generation_id: str,
+        owner: str,
+        plan: GenerationPlan,
+        recorder: StageRecorder,
+        failed: dict[int, str],
     ) -> str:
         with self.db.session() as s:
             generation = Generations(s).get(generation_id, user_id=None)
             if generation.lease_owner != owner:
                 raise LeaseLost(generation_id)
             assets = Assets(s).for_generation(generation_id)
-            generation.cost_usd = round(sum(a.cost_usd for a in assets), 6)
-            generation.status = "completed" if len(assets) == len(plan.items) and assets else "failed"
-            if generation.status == "failed":
-                generation.error = f"only {len(assets)} of {len(plan.items)} images were stored"
+            # What the providers confirmed, each paid call once (the ledger), not a sum over assets.
+            calls = Calls(s).for_generation(generation_id)
+            generation.cost_usd = round(sum(c.cost_usd or 0.0 for c in calls if c.status == "succeeded"), 6)
+            generation.status = "completed" if assets else "failed"
+            if failed:
+                first = failed[min(failed)]
+                generation.error = f"{len(failed)} of {len(plan.items)} images could not be made: {first}"
             generation.completed_at = utcnow()
             generation.pipeline_data = {**dict(generation.pipeline_data), "stages": recorder.stages}
             return generation.status
@@ -374,6 +420,33 @@ class GenerationRunner:
         """Ids of generations to resume: crashed (lease expired) or never picked up."""
         with self.db.session() as s:
             return Generations(s).requeue_stalled(self.lease)
+
+
+class _Timings:
+    """Milliseconds spent in stages 10 and 11, summed over a generation's parallel slot workers."""
+
+    def __init__(self) -> None:
+        self.ms = {"validation": 0.0, "embedding": 0.0}
+        self._lock = threading.Lock()
+
+    def add(self, stage: str, ms: float) -> None:
+        """Add to a stage's total."""
+        with self._lock:
+            self.ms[stage] += ms
+
+
+class _Counter:
+    """A thread-safe count of stored slots."""
+
+    def __init__(self, start: int) -> None:
+        self.value = start
+        self._lock = threading.Lock()
+
+    def add(self) -> int:
+        """Count one more; the new total."""
+        with self._lock:
+            self.value += 1
+            return self.value
 
 
 class LeaseLost(Exception):

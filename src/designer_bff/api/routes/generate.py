@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from pydantic import ValidationError
@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from designer_bff.api.deps import ContainerDep, CurrentUser
 from designer_bff.api.schemas import (
     Accepted,
+    EstimateBody,
     FeedbackBody,
     FeedbackOut,
     FromPromptBody,
@@ -19,8 +20,8 @@ from designer_bff.api.schemas import (
     GenerationPage,
 )
 from designer_bff.api.views import generation_out
-from designer_bff.domain.generation import GenerationSettings
-from designer_bff.errors import PayloadTooLarge
+from designer_bff.domain.generation import GenerationSettings, Strategy
+from designer_bff.errors import InvalidInput, PayloadTooLarge
 from designer_bff.services.generations import invalid_from_validation
 
 router = APIRouter(prefix="/api/generate", tags=["generate"])
@@ -68,6 +69,7 @@ async def from_image(
     aspect_ratio: Annotated[str | None, Form(alias="aspectRatio")] = None,
     quality: Annotated[Literal["standard", "hd"], Form()] = "standard",
     seed: Annotated[int | None, Form()] = None,
+    strategy: Annotated[Strategy | None, Form()] = None,
 ) -> Accepted:
     """Queue a generation inspired by an image's colours, merged with the optional description."""
     limit = container.settings.max_upload_bytes
@@ -76,7 +78,7 @@ async def from_image(
         raise PayloadTooLarge(f"upload is larger than the {limit / 1048576:.0f} MB limit", field="image")
     try:
         settings = GenerationSettings(
-            provider=provider, aspect_ratio=aspect_ratio, quality=quality, seed=seed
+            provider=provider, aspect_ratio=aspect_ratio, quality=quality, seed=seed, strategy=strategy
         )
     except ValidationError as exc:
         raise invalid_from_validation(exc, "settings") from exc
@@ -93,6 +95,26 @@ async def from_image(
         settings=settings,
     )
     return _accepted(g.id)
+
+
+@router.post("/estimate", summary="What a request would cost, before it runs")
+def estimate(body: EstimateBody, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+    """Plan the request exactly as a generation would (over-generation, routing, fallbacks) and price it.
+
+    `allowed` is false, with the reason, budget and estimate, when the request would be refused.
+    """
+    service = container.generations
+    if (body.prompt is None) == (body.vlt_spec is None):
+        raise InvalidInput("give exactly one of `prompt` and `vltSpec`", field="prompt")
+    if body.prompt is not None:
+        if not body.prompt.strip():
+            raise InvalidInput("prompt must not be empty", field="prompt")
+        request: dict[str, Any] = {"prompt": body.prompt, "negativePrompt": body.negative_prompt}
+        count = body.count if body.count is not None else 4
+    else:
+        request, _ = service.spec_request(body.vlt_spec or {})
+        count = body.count if body.count is not None else len(request["specs"])
+    return service.estimate(user.id, request, count, body.settings)
 
 
 @router.get("/{generation_id}", summary="A generation with its stages and images")

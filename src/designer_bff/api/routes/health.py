@@ -27,6 +27,12 @@ def _probe(check: Any) -> dict[str, Any]:
     return result
 
 
+def _database(container: Container) -> dict[str, Any]:
+    container.db.check()
+    # How embeddings are stored: a pgvector column when the server has the extension, else float32 blobs.
+    return {"vectors": "pgvector" if container.db.uses_pgvector else "blob"}
+
+
 def _storage(container: Container) -> dict[str, Any]:
     container.blobs.check()
     return {"backend": container.blobs.backend}
@@ -36,7 +42,7 @@ def _storage(container: Container) -> dict[str, Any]:
 def health(container: ContainerDep, strict: bool = False) -> JSONResponse:
     """Check each dependency: `ok`, or `degraded` naming the failing parts (503 only with ?strict=true)."""
     checks = {
-        "database": _probe(container.db.check),
+        "database": _probe(lambda: _database(container)),
         "storage": _probe(lambda: _storage(container)),
         "queue": _probe(
             lambda: {"backend": container.queue.backend, "pending": container.queue.pending_count()}

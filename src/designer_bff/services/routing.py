@@ -1,0 +1,175 @@
+"""Stage 8 around the database: what is known about each route, the decisions, and learning route quality."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from designer_bff.config import Settings
+from designer_bff.db.engine import Database
+from designer_bff.db.ledger import Calls, Qualities, RouteStats, RoutingDecisions
+from designer_bff.db.tables import ProviderQuality, RoutingDecisionRow
+from designer_bff.domain.generation import GenerationSettings, PlannedImage
+from designer_bff.domain.spec import GarmentSpec
+from designer_bff.errors import InvalidInput
+from designer_bff.pipeline.routing import (
+    OFFLINE_PROVIDER,
+    PRIOR,
+    RouteChoice,
+    RouteNeeds,
+    RouteOption,
+    choose,
+)
+from designer_bff.pipeline.run import Chooser
+from designer_bff.providers.breaker import CircuitBreaker
+from designer_bff.providers.registry import ProviderRegistry
+
+STATS_WINDOW = timedelta(days=7)
+AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class QualityUpdate:
+    """What one piece of feedback did to a route's posterior."""
+
+    provider: str
+    model: str
+    category: str
+    alpha: float
+    beta: float
+    delta_alpha: float
+    delta_beta: float
+
+
+class Router:
+    """Builds route options from the registry, the ledger's statistics and the user's posteriors."""
+
+    def __init__(
+        self, settings: Settings, db: Database, registry: ProviderRegistry, breaker: CircuitBreaker
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.registry = registry
+        self.breaker = breaker
+
+    def candidate_routes(self) -> list[str]:
+        """Configured routes; the offline renderer only when nothing else is configured."""
+        configured = self.registry.configured_ids()
+        online = [r for r in configured if not r.startswith(OFFLINE_PROVIDER + ":")]
+        return online or configured
+
+    def requested_route(self, settings: GenerationSettings) -> str | None:
+        """The route a request (or the deployment default) names explicitly, checked; None = route."""
+        name = settings.provider or self.settings.default_provider
+        if name == AUTO:
+            return None
+        route = self.registry.resolve(name)
+        if not self.registry.get(route).is_configured():
+            configured = self.registry.configured_ids()
+            raise InvalidInput(
+                f"provider {name!r} is not configured (missing key, URL or weights); configured: "
+                + ", ".join(configured),
+                field="settings.provider",
+                allowed=configured,
+            )
+        return route
+
+    def chooser(self, user_id: str | None, settings: GenerationSettings) -> Chooser:
+        """A function choosing the route of one image, with statistics read once for the whole plan."""
+        strategy = settings.strategy or self.settings.routing_strategy
+        requested = self.requested_route(settings)
+        routes = [requested] if requested else self.candidate_routes()
+        with self.db.session() as s:
+            stats = Calls(s).stats(STATS_WINDOW)
+            posteriors = Qualities(s).for_user(user_id) if user_id else {}
+        cooling = {r for r in routes if self.breaker.status(r).state == "open"}
+
+        def choose_one(spec: GarmentSpec, needs: RouteNeeds, rng: random.Random) -> RouteChoice:
+            options = [
+                self._option(route, spec.garment.type, needs, stats, posteriors, route in cooling)
+                for route in routes
+            ]
+            return choose(options, needs, strategy=strategy, rng=rng, requested=requested)
+
+        return choose_one
+
+    def _option(
+        self,
+        route: str,
+        category: str,
+        needs: RouteNeeds,
+        stats: dict[tuple[str, str], RouteStats],
+        posteriors: dict[tuple[str, str, str], tuple[float, float]],
+        cooling: bool,
+    ) -> RouteOption:
+        provider = self.registry.get(route)
+        caps = provider.capabilities
+        seen = stats.get((provider.provider_id, provider.model))
+        alpha, beta = posteriors.get((provider.provider_id, provider.model, category), PRIOR)
+        return RouteOption(
+            provider=provider.provider_id,
+            model=provider.model,
+            capabilities=caps,
+            price_usd=provider.price_usd(needs.width, needs.height, needs.quality),
+            latency_s=seen.mean_latency_s if seen and seen.mean_latency_s else caps.typical_latency_s,
+            successes=seen.successes if seen else 0,
+            failures=seen.failures if seen else 0,
+            quality_alpha=alpha,
+            quality_beta=beta,
+            cooling_down=cooling,
+        )
+
+    def record(
+        self, generation_id: str, user_id: str, items: Sequence[PlannedImage], choices: Sequence[RouteChoice]
+    ) -> None:
+        """Persist one decision per image."""
+        with self.db.session() as s:
+            RoutingDecisions(s).add_all(
+                [
+                    RoutingDecisionRow(
+                        generation_id=generation_id,
+                        user_id=user_id,
+                        slot=item.slot,
+                        category=item.spec.garment.type,
+                        strategy=choice.strategy,
+                        chosen=choice.route,
+                        fallbacks=list(choice.fallbacks),
+                        candidates=[c.to_dict() for c in choice.candidates],
+                        reason=choice.reason,
+                    )
+                    for item, choice in zip(items, choices, strict=True)
+                ]
+            )
+
+    def update_quality(
+        self, user_id: str, provider: str, model: str, category: str, reward: float, weight: float = 1.0
+    ) -> QualityUpdate:
+        """Bayesian update of a route's quality for a category: reward ∈ [0, 1] observed with `weight`.
+
+        alpha += weight·reward, beta += weight·(1 − reward) — the conjugate update of a Beta prior with a
+        (fractional) Bernoulli observation. The feedback loop calls this with feedback strength and decay.
+        """
+        if not 0.0 <= reward <= 1.0:
+            raise InvalidInput(f"reward must be within [0, 1], got {reward}", field="reward")
+        if weight < 0:
+            raise InvalidInput(f"weight must not be negative, got {weight}", field="weight")
+        d_alpha, d_beta = weight * reward, weight * (1.0 - reward)
+        with self.db.session() as s:
+            qualities = Qualities(s)
+            row = qualities.get(user_id, provider, model, category) or qualities.add(
+                ProviderQuality(
+                    user_id=user_id,
+                    provider=provider,
+                    model=model,
+                    category=category,
+                    alpha=PRIOR[0],
+                    beta=PRIOR[1],
+                    updates=0,
+                )
+            )
+            row.alpha += d_alpha
+            row.beta += d_beta
+            row.updates += 1
+            return QualityUpdate(provider, model, category, row.alpha, row.beta, d_alpha, d_beta)
