@@ -141,6 +141,25 @@ def client(container: Container) -> Iterator[Any]:
         yield test_client
 
 
+@pytest.fixture
+def client_for() -> Iterator[Callable[[Settings], Any]]:
+    """Builds API clients (consumers running) on given settings; closes them after the test."""
+    from contextlib import ExitStack
+
+    from fastapi.testclient import TestClient
+
+    from designer_bff.api.app import create_app
+
+    with ExitStack() as stack:
+
+        def build(settings: Settings) -> Any:
+            container = Container(settings)
+            container.db.migrate()
+            return stack.enter_context(TestClient(create_app(container, run_consumers=True)))
+
+        yield build
+
+
 def register(
     client: Any, email: str | None = None, password: str = "correct horse battery"
 ) -> dict[str, str]:

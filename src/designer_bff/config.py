@@ -194,7 +194,8 @@ class Settings(BaseSettings):
         description="ComfyUI workflow template (API JSON with placeholders); default: the packaged SD one.",
     )
     comfyui_checkpoint: str = Field(
-        "v1-5-pruned-emaonly.safetensors", description="Checkpoint the ComfyUI workflow loads ({{checkpoint}})."
+        "v1-5-pruned-emaonly.safetensors",
+        description="Checkpoint the ComfyUI workflow loads ({{checkpoint}}).",
     )
     diffusers_weights_dir: Path | None = Field(
         None,

@@ -93,10 +93,15 @@ def test_second_user_sees_nothing_of_the_first(client: Any) -> None:
     assert client.get("/api/coverage/config", headers=alice).json()["autoBoost"] is True
     assert client.get("/api/routing/decisions", headers=bob).json()["total"] == 0
     decisions = client.get("/api/routing/decisions", headers=alice).json()
-    assert decisions["total"] == 2 and {d["generationId"] for d in decisions["items"]} == {ids["generation_id"]}
-    assert client.get(
-        "/api/routing/decisions", params={"generationId": ids["generation_id"]}, headers=bob
-    ).json()["total"] == 0
+    assert decisions["total"] == 2 and {d["generationId"] for d in decisions["items"]} == {
+        ids["generation_id"]
+    }
+    assert (
+        client.get(
+            "/api/routing/decisions", params={"generationId": ids["generation_id"]}, headers=bob
+        ).json()["total"]
+        == 0
+    )
     # Bob's budget is his own: Alice's limits and spending are untouched by his PUT.
     assert client.get("/api/budget", headers=alice).json()["monthlyBudgetUsd"] is None
     for (method, url), _ in listing.items():

@@ -27,10 +27,12 @@ from tests.fakes.faults import FaultPlan
 
 SIZES = {
     "gpt-image-1": ("1024x1024", "1024x1536", "1536x1024"),
+    "gpt-image-1.5": ("1024x1024", "1024x1536", "1536x1024"),
     "dall-e-3": ("1024x1024", "1024x1792", "1792x1024"),
 }
-QUALITIES = {"gpt-image-1": ("low", "medium", "high", "auto"), "dall-e-3": ("standard", "hd")}
-MAX_PROMPT = {"gpt-image-1": 32000, "dall-e-3": 4000}
+_GPT_QUALITIES = ("low", "medium", "high", "auto")
+QUALITIES = {"gpt-image-1": _GPT_QUALITIES, "gpt-image-1.5": _GPT_QUALITIES, "dall-e-3": ("standard", "hd")}
+MAX_PROMPT = {"gpt-image-1": 32000, "gpt-image-1.5": 32000, "dall-e-3": 4000}
 # Image output tokens per image as OpenAI's image-generation guide tabulates them (square / other sizes).
 OUTPUT_TOKENS = {"low": (272, 408), "medium": (1056, 1584), "high": (4160, 6240)}
 INPUT_IMAGE_TOKENS = 323  # per reference image at low input fidelity (approximate, for usage only)
@@ -213,7 +215,7 @@ def make_app(
                     param=name,
                     code="invalid_value",
                 )
-        if model == "gpt-image-1":
+        if model.startswith("gpt-image"):
             for unknown in ("response_format", "style"):
                 if unknown in params:
                     return error(

@@ -28,11 +28,26 @@ from tests.fakes.faults import FaultPlan
 
 NSFW_ERROR = "NSFW content detected. Try running it again, or try a different prompt."
 # ~1 megapixel sizes per aspect ratio as SD 3.5 / FLUX produce them; Imagen 4 at its 1K tier.
-SIZES = {"1:1": (1024, 1024), "16:9": (1344, 768), "9:16": (768, 1344), "21:9": (1536, 640),
-         "9:21": (640, 1536), "3:2": (1216, 832), "2:3": (832, 1216), "4:5": (896, 1088),
-         "5:4": (1088, 896), "3:4": (896, 1152), "4:3": (1152, 896)}
-IMAGEN_SIZES = {"1:1": (1024, 1024), "3:4": (896, 1280), "4:3": (1280, 896), "9:16": (768, 1408),
-                "16:9": (1408, 768)}
+SIZES = {
+    "1:1": (1024, 1024),
+    "16:9": (1344, 768),
+    "9:16": (768, 1344),
+    "21:9": (1536, 640),
+    "9:21": (640, 1536),
+    "3:2": (1216, 832),
+    "2:3": (832, 1216),
+    "4:5": (896, 1088),
+    "5:4": (1088, 896),
+    "3:4": (896, 1152),
+    "4:3": (1152, 896),
+}
+IMAGEN_SIZES = {
+    "1:1": (1024, 1024),
+    "3:4": (896, 1280),
+    "4:3": (1280, 896),
+    "9:16": (768, 1408),
+    "16:9": (1408, 768),
+}
 FORMATS = {"png": ("PNG", "image/png"), "jpg": ("JPEG", "image/jpeg"), "webp": ("WEBP", "image/webp")}
 
 
@@ -48,8 +63,9 @@ def gradient(prompt: str, width: int, height: int, fmt: str) -> bytes:
 
 def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
     """An answer in Replicate's problem-details error shape."""
-    return JSONResponse({"title": title, "detail": detail, "status": status}, status_code=status,
-                        headers=headers)
+    return JSONResponse(
+        {"title": title, "detail": detail, "status": status}, status_code=status, headers=headers
+    )
 
 
 def _now() -> str:
@@ -84,35 +100,60 @@ def make_app(
         if fault == "500":
             return problem(500, "Internal Server Error", "Something went wrong on our end.")
         if fault == "429" and plan:
-            return problem(429, "Request was throttled", "Request was throttled. Expected available in 1 "
-                           "second.", headers={"Retry-After": f"{plan.retry_after:g}"})
+            return problem(
+                429,
+                "Request was throttled",
+                "Request was throttled. Expected available in 1 second.",
+                headers={"Retry-After": f"{plan.retry_after:g}"},
+            )
         if fault in ("timeout", "slow") and plan:
             await asyncio.sleep(plan.hang_s if fault == "timeout" else plan.slow_s)
         if fault == "malformed":
-            return Response(b'{"id": "', status_code=201 if request.method == "POST" else 200,
-                            media_type="application/json")
+            return Response(
+                b'{"id": "',
+                status_code=201 if request.method == "POST" else 200,
+                media_type="application/json",
+            )
         return None
 
-    def create(request: Request, model: str, version: str, body: dict[str, Any],
-               fault: str | None) -> Response:
+    def create(
+        request: Request, model: str, version: str, body: dict[str, Any], fault: str | None
+    ) -> Response:
         inputs = body.get("input") or {}
         prompt = inputs.get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
-            return problem(422, "Input validation failed", "- input.prompt: String should have at least 1 "
-                           "character")
+            return problem(
+                422, "Input validation failed", "- input.prompt: String should have at least 1 character"
+            )
         table = IMAGEN_SIZES if model.startswith("google/imagen") else SIZES
         if "aspect_ratio" in inputs and inputs["aspect_ratio"] not in table:
-            return problem(422, "Input validation failed", f"- input.aspect_ratio: aspect_ratio must be one "
-                           f"of the following: {', '.join(table)}")
+            return problem(
+                422,
+                "Input validation failed",
+                f"- input.aspect_ratio: aspect_ratio must be one of the following: {', '.join(table)}",
+            )
         app.state.created += 1
         pid = uuid.uuid4().hex[:26]
         base = str(request.base_url).rstrip("/")
         app.state.predictions[pid] = {
-            "id": pid, "model": model, "version": version, "input": inputs, "logs": "", "output": None,
-            "data_removed": False, "error": None, "status": "starting", "created_at": _now(),
-            "started_at": None, "completed_at": None, "metrics": {},
-            "urls": {"get": f"{base}/v1/predictions/{pid}", "cancel": f"{base}/v1/predictions/{pid}/cancel",
-                     "web": f"https://replicate.com/p/{pid}"},
+            "id": pid,
+            "model": model,
+            "version": version,
+            "input": inputs,
+            "logs": "",
+            "output": None,
+            "data_removed": False,
+            "error": None,
+            "status": "starting",
+            "created_at": _now(),
+            "started_at": None,
+            "completed_at": None,
+            "metrics": {},
+            "urls": {
+                "get": f"{base}/v1/predictions/{pid}",
+                "cancel": f"{base}/v1/predictions/{pid}/cancel",
+                "web": f"https://replicate.com/p/{pid}",
+            },
         }
         app.state.predictions[pid]["_fail"] = NSFW_ERROR if fault == "refusal" else fail_error
         app.state.predictions[pid]["_polls"] = 0
@@ -137,7 +178,8 @@ def make_app(
         files[f"{prediction['id']}.{ext}"] = (gradient(inputs["prompt"], width, height, fmt), mime)
         url = f"{str(request.base_url).rstrip('/')}/files/{prediction['id']}.{ext}"
         as_list = prediction["version"] != "hidden" or any(
-            model.endswith(name) for name in ("/flux-dev", "/flux-schnell"))
+            model.endswith(name) for name in ("/flux-dev", "/flux-schnell")
+        )
         official = prediction["version"] == "hidden"
         metrics = {"predict_time": 1.5, "image_count": 1} if official else {"predict_time": 7.25}
         prediction.update(status="succeeded", output=[url] if as_list else url, metrics=metrics)

@@ -26,17 +26,43 @@ PRICES_AS_OF = "2026-10-07"
 RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 # Output size at the 1K tier per aspect ratio (Google's image-generation guide); 2K/4K scale it by 2/4.
 SIZES_1K_3X = {
-    "1:1": (1024, 1024), "2:3": (848, 1264), "3:2": (1264, 848), "3:4": (896, 1200), "4:3": (1200, 896),
-    "4:5": (928, 1152), "5:4": (1152, 928), "9:16": (768, 1376), "16:9": (1376, 768), "21:9": (1584, 672),
+    "1:1": (1024, 1024),
+    "2:3": (848, 1264),
+    "3:2": (1264, 848),
+    "3:4": (896, 1200),
+    "4:3": (1200, 896),
+    "4:5": (928, 1152),
+    "5:4": (1152, 928),
+    "9:16": (768, 1376),
+    "16:9": (1376, 768),
+    "21:9": (1584, 672),
 }
 SIZES_1K_25 = {
-    "1:1": (1024, 1024), "2:3": (832, 1248), "3:2": (1248, 832), "3:4": (864, 1184), "4:3": (1184, 864),
-    "4:5": (896, 1152), "5:4": (1152, 896), "9:16": (768, 1344), "16:9": (1344, 768), "21:9": (1536, 672),
+    "1:1": (1024, 1024),
+    "2:3": (832, 1248),
+    "3:2": (1248, 832),
+    "3:4": (864, 1184),
+    "4:3": (1184, 864),
+    "4:5": (896, 1152),
+    "5:4": (1152, 896),
+    "9:16": (768, 1344),
+    "16:9": (1344, 768),
+    "21:9": (1536, 672),
 }
 TIER_SCALE = {"1K": 1, "2K": 2, "4K": 4}
 # Finish / block reasons that mean "the content policy said no": another prompt or provider may work.
-REFUSALS = {"SAFETY", "IMAGE_SAFETY", "PROHIBITED_CONTENT", "IMAGE_PROHIBITED_CONTENT", "BLOCKLIST", "SPII",
-            "RECITATION", "IMAGE_RECITATION", "JAILBREAK", "MODEL_ARMOR"}
+REFUSALS = {
+    "SAFETY",
+    "IMAGE_SAFETY",
+    "PROHIBITED_CONTENT",
+    "IMAGE_PROHIBITED_CONTENT",
+    "BLOCKLIST",
+    "SPII",
+    "RECITATION",
+    "IMAGE_RECITATION",
+    "JAILBREAK",
+    "MODEL_ARMOR",
+}
 
 
 @dataclass(frozen=True)
@@ -55,10 +81,17 @@ class GeminiImageModel:
 
 def _caps(*, tiers: tuple[str, ...], max_side: int, latency: float) -> Capabilities:
     # Prompts are text tokens in a 32k+ context; 30 000 characters stays well inside it.
-    return Capabilities(negative_prompt=False, aspect_ratios=RATIOS, max_prompt_length=30_000,
-                        reference_images=True, seed=False, min_side=64, max_side=max_side,
-                        qualities=("standard", "hd") if len(tiers) > 1 else ("standard",),
-                        typical_latency_s=latency)
+    return Capabilities(
+        negative_prompt=False,
+        aspect_ratios=RATIOS,
+        max_prompt_length=30_000,
+        reference_images=True,
+        seed=False,
+        min_side=64,
+        max_side=max_side,
+        qualities=("standard", "hd") if len(tiers) > 1 else ("standard",),
+        typical_latency_s=latency,
+    )
 
 
 MODELS: dict[str, GeminiImageModel] = {
@@ -66,18 +99,39 @@ MODELS: dict[str, GeminiImageModel] = {
     "gemini-2.5-flash-image": GeminiImageModel(
         _caps(tiers=(), max_side=1536, latency=8.0),
         PriceTable(PRICES_AS_OF, PRICING_URL, (Price(0.039),)),
-        SIZES_1K_25, (), 0.30, 2.50, 30.0, 3),
+        SIZES_1K_25,
+        (),
+        0.30,
+        2.50,
+        30.0,
+        3,
+    ),
     # $60/1M image tokens: 1K 1120 tokens $0.067, 2K 1680 $0.101, 4K 2520 $0.151.
     "gemini-3.1-flash-image": GeminiImageModel(
         _caps(tiers=("1K", "2K", "4K"), max_side=6336, latency=10.0),
-        PriceTable(PRICES_AS_OF, PRICING_URL, (Price(0.067, max_pixels=1_100_000),
-                                               Price(0.101, max_pixels=4_400_000), Price(0.151))),
-        SIZES_1K_3X, ("1K", "2K", "4K"), 0.50, 3.00, 60.0, 14),
+        PriceTable(
+            PRICES_AS_OF,
+            PRICING_URL,
+            (Price(0.067, max_pixels=1_100_000), Price(0.101, max_pixels=4_400_000), Price(0.151)),
+        ),
+        SIZES_1K_3X,
+        ("1K", "2K", "4K"),
+        0.50,
+        3.00,
+        60.0,
+        14,
+    ),
     # $120/1M image tokens: 1K and 2K 1120 tokens $0.134, 4K 2000 tokens $0.24.
     "gemini-3-pro-image": GeminiImageModel(
         _caps(tiers=("1K", "2K", "4K"), max_side=6336, latency=20.0),
         PriceTable(PRICES_AS_OF, PRICING_URL, (Price(0.134, max_pixels=4_400_000), Price(0.24))),
-        SIZES_1K_3X, ("1K", "2K", "4K"), 2.00, 12.00, 120.0, 14),
+        SIZES_1K_3X,
+        ("1K", "2K", "4K"),
+        2.00,
+        12.00,
+        120.0,
+        14,
+    ),
 }
 
 
@@ -86,7 +140,8 @@ def model_spec(model: str) -> GeminiImageModel:
     if model.startswith("imagen-"):
         raise ConfigurationError(
             f"google: {model} is no longer served: Google shut Imagen 4 down on the Gemini API on 2026-08-17 "
-            f"(use gemini-3.1-flash-image or gemini-3-pro-image, or google/imagen-4* through replicate)")
+            f"(use gemini-3.1-flash-image or gemini-3-pro-image, or google/imagen-4* through replicate)"
+        )
     for family, spec in MODELS.items():
         if model == family or model.startswith(family + "-"):
             return spec
@@ -95,9 +150,11 @@ def model_spec(model: str) -> GeminiImageModel:
 
 def nearest_ratio(width: int, height: int, ratios: tuple[str, ...]) -> str:
     """The supported aspect ratio closest to width:height (compared on a log scale, so 2:1 ≈ 1:2)."""
+
     def distance(ratio: str) -> float:
         w, h = (int(x) for x in ratio.split(":"))
         return abs(math.log((width / height) / (w / h)))
+
     return min(ratios, key=distance)
 
 
@@ -130,8 +187,9 @@ class GoogleImagesProvider:
 
     provider_id = "google"
 
-    def __init__(self, *, model: str, api_key: str | None, base_url: str | None = None,
-                 timeout_s: float = 120.0) -> None:
+    def __init__(
+        self, *, model: str, api_key: str | None, base_url: str | None = None, timeout_s: float = 120.0
+    ) -> None:
         self.model = model
         self._spec = model_spec(model)
         self.capabilities = self._spec.capabilities
@@ -172,14 +230,18 @@ class GoogleImagesProvider:
             from google.genai import types
 
             # One attempt only: retries live in the layer above, which must see every failure.
-            options = types.HttpOptions(base_url=self._base_url, timeout=int(self._timeout_s * 1000),
-                                        retry_options=types.HttpRetryOptions(attempts=1))
+            options = types.HttpOptions(
+                base_url=self._base_url,
+                timeout=int(self._timeout_s * 1000),
+                retry_options=types.HttpRetryOptions(attempts=1),
+            )
             self._client = genai.Client(api_key=self._api_key, http_options=options)
         return self._client
 
     def _fail(self, message: str, kind: str, retry_after: float | None = None) -> ProviderError:
-        return ProviderError(f"google {self.model}: {message}", provider=self.provider_id, kind=kind,
-                             retry_after=retry_after)
+        return ProviderError(
+            f"google {self.model}: {message}", provider=self.provider_id, kind=kind, retry_after=retry_after
+        )
 
     def _api_error(self, exc: genai_errors.APIError) -> ProviderError:
         text = f"{exc.code} {exc.status}: {exc.message}"
@@ -215,17 +277,24 @@ class GoogleImagesProvider:
             # Checked here because the SDK would otherwise fall back to GOOGLE_API_KEY from the environment.
             raise self._fail("no API key configured", "auth")
         if len(request.prompt) > self.capabilities.max_prompt_length:
-            raise self._fail(f"prompt is {len(request.prompt)} characters; the limit is "
-                             f"{self.capabilities.max_prompt_length}", "invalid")
+            raise self._fail(
+                f"prompt is {len(request.prompt)} characters; the limit is "
+                f"{self.capabilities.max_prompt_length}",
+                "invalid",
+            )
         if len(request.reference_images) > self._spec.max_reference_images:
-            raise self._fail(f"{len(request.reference_images)} reference images; the model takes at most "
-                             f"{self._spec.max_reference_images}", "invalid")
+            raise self._fail(
+                f"{len(request.reference_images)} reference images; the model takes at most "
+                f"{self._spec.max_reference_images}",
+                "invalid",
+            )
         ratio, tier, _, _ = self.output_size(request.width, request.height, request.quality)
         image_config = types.ImageConfig(aspect_ratio=ratio, image_size=tier)
         config = types.GenerateContentConfig(response_modalities=["IMAGE"], image_config=image_config)
         try:
             response = self._client_or_build().models.generate_content(
-                model=self.model, contents=self._contents(request), config=config)
+                model=self.model, contents=self._contents(request), config=config
+            )
         except genai_errors.APIError as exc:
             raise self._api_error(exc) from exc
         except ProviderError:
@@ -237,15 +306,17 @@ class GoogleImagesProvider:
             raise self._fail(f"{type(exc).__name__}: {exc}", kind or "transient") from exc
         return self._image(response, request, ratio, tier)
 
-    def _image(self, response: types.GenerateContentResponse, request: ImageRequest, ratio: str,
-               tier: str | None) -> GeneratedImage:
+    def _image(
+        self, response: types.GenerateContentResponse, request: ImageRequest, ratio: str, tier: str | None
+    ) -> GeneratedImage:
         from PIL import Image
 
         feedback = response.prompt_feedback
         if feedback is not None and feedback.block_reason is not None:
             reason = getattr(feedback.block_reason, "value", feedback.block_reason)
-            raise self._fail(f"prompt blocked ({reason}) {feedback.block_reason_message or ''}".strip(),
-                             "refusal")
+            raise self._fail(
+                f"prompt blocked ({reason}) {feedback.block_reason_message or ''}".strip(), "refusal"
+            )
         if not response.candidates:
             raise self._fail("the answer has no candidates", "transient")
         candidate = response.candidates[0]
@@ -265,12 +336,22 @@ class GoogleImagesProvider:
         extra = {"cost_basis": basis, "aspect_ratio": ratio}
         if tier:
             extra["image_size"] = tier
-        return GeneratedImage(data=blob.data, mime=blob.mime_type or "image/png", width=width, height=height,
-                              provider=self.provider_id, model=self.model, seed=None, cost_usd=cost,
-                              vendor_ref=response.response_id, extra=extra)
+        return GeneratedImage(
+            data=blob.data,
+            mime=blob.mime_type or "image/png",
+            width=width,
+            height=height,
+            provider=self.provider_id,
+            model=self.model,
+            seed=None,
+            cost_usd=cost,
+            vendor_ref=response.response_id,
+            extra=extra,
+        )
 
-    def _cost(self, response: types.GenerateContentResponse, width: int, height: int,
-              quality: str) -> tuple[float, str]:
+    def _cost(
+        self, response: types.GenerateContentResponse, width: int, height: int, quality: str
+    ) -> tuple[float, str]:
         """USD from the answer's token usage when reported, else the list price of the produced size."""
         usage = response.usage_metadata
         if usage is None or not usage.candidates_token_count:
@@ -282,9 +363,12 @@ class GoogleImagesProvider:
         text = output - image + (usage.thoughts_token_count or 0)
         prompt = usage.prompt_token_count or 0
         rates = self._spec
-        cost = (prompt * rates.input_per_m + image * rates.image_output_per_m
-                + text * rates.text_output_per_m) / 1e6
-        basis = (f"usageMetadata: {prompt} input × ${rates.input_per_m}/M + {image} image × "
-                 f"${rates.image_output_per_m}/M + {text} text × ${rates.text_output_per_m}/M "
-                 f"({self.prices.as_of})")
+        cost = (
+            prompt * rates.input_per_m + image * rates.image_output_per_m + text * rates.text_output_per_m
+        ) / 1e6
+        basis = (
+            f"usageMetadata: {prompt} input × ${rates.input_per_m}/M + {image} image × "
+            f"${rates.image_output_per_m}/M + {text} text × ${rates.text_output_per_m}/M "
+            f"({self.prices.as_of})"
+        )
         return round(cost, 6), basis

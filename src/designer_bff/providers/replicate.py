@@ -53,13 +53,21 @@ class Family:
 
 def _imagen(req: ImageRequest, ratio: str, slug: str) -> dict[str, Any]:
     # block_only_high is Replicate's default and the most lenient level Google allows.
-    return {"prompt": req.prompt, "aspect_ratio": ratio, "safety_filter_level": "block_only_high",
-            "output_format": "png"}
+    return {
+        "prompt": req.prompt,
+        "aspect_ratio": ratio,
+        "safety_filter_level": "block_only_high",
+        "output_format": "png",
+    }
 
 
 def _sd35(req: ImageRequest, ratio: str, slug: str) -> dict[str, Any]:
-    inputs: dict[str, Any] = {"prompt": req.prompt, "aspect_ratio": ratio, "seed": req.seed,
-                              "output_format": "png"}
+    inputs: dict[str, Any] = {
+        "prompt": req.prompt,
+        "aspect_ratio": ratio,
+        "seed": req.seed,
+        "output_format": "png",
+    }
     if slug.endswith("stable-diffusion-3.5-large"):
         inputs["cfg"] = 3.5  # the model card's guidance, pinned so a changed default cannot drift results
     if req.negative_prompt:
@@ -68,8 +76,12 @@ def _sd35(req: ImageRequest, ratio: str, slug: str) -> dict[str, Any]:
 
 
 def _flux(req: ImageRequest, ratio: str, slug: str) -> dict[str, Any]:
-    inputs: dict[str, Any] = {"prompt": req.prompt, "aspect_ratio": ratio, "seed": req.seed,
-                              "output_format": "png"}
+    inputs: dict[str, Any] = {
+        "prompt": req.prompt,
+        "aspect_ratio": ratio,
+        "seed": req.seed,
+        "output_format": "png",
+    }
     steps = {"black-forest-labs/flux-dev": 28, "black-forest-labs/flux-schnell": 4}.get(slug)
     if steps:
         inputs.update(num_inference_steps=steps, num_outputs=1)
@@ -84,34 +96,71 @@ def _generic(req: ImageRequest, ratio: str, slug: str) -> dict[str, Any]:
 SD_RATIOS = ("1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "9:16", "9:21")
 FAMILIES: dict[str, Family] = {
     # Google's prompt limit is 480 tokens (~1900 characters); no seed or negative prompt on Replicate.
-    "imagen": Family(Capabilities(negative_prompt=False, aspect_ratios=("1:1", "3:4", "4:3", "9:16", "16:9"),
-                                  max_prompt_length=1900, max_side=1408, typical_latency_s=12.0), _imagen),
+    "imagen": Family(
+        Capabilities(
+            negative_prompt=False,
+            aspect_ratios=("1:1", "3:4", "4:3", "9:16", "16:9"),
+            max_prompt_length=1900,
+            max_side=1408,
+            typical_latency_s=12.0,
+        ),
+        _imagen,
+    ),
     # SD 3.5 reads ~256 T5 tokens (~1000 characters); ~1 megapixel outputs.
-    "sd35": Family(Capabilities(negative_prompt=True, aspect_ratios=SD_RATIOS, max_prompt_length=1000,
-                                seed=True, max_side=1536, typical_latency_s=8.0), _sd35),
+    "sd35": Family(
+        Capabilities(
+            negative_prompt=True,
+            aspect_ratios=SD_RATIOS,
+            max_prompt_length=1000,
+            seed=True,
+            max_side=1536,
+            typical_latency_s=8.0,
+        ),
+        _sd35,
+    ),
     # FLUX reads 512 T5 tokens (~2000 characters) and has no negative prompt.
-    "flux": Family(Capabilities(negative_prompt=False, aspect_ratios=(
-        "1:1", "16:9", "3:2", "2:3", "4:5", "5:4", "9:16", "3:4", "4:3"), max_prompt_length=2000, seed=True,
-        max_side=1440, typical_latency_s=5.0), _flux),
-    "generic": Family(Capabilities(negative_prompt=False, aspect_ratios=(
-        "1:1", "3:4", "4:3", "2:3", "3:2", "9:16", "16:9"), max_prompt_length=2000, max_side=2048,
-        typical_latency_s=15.0), _generic),
+    "flux": Family(
+        Capabilities(
+            negative_prompt=False,
+            aspect_ratios=("1:1", "16:9", "3:2", "2:3", "4:5", "5:4", "9:16", "3:4", "4:3"),
+            max_prompt_length=2000,
+            seed=True,
+            max_side=1440,
+            typical_latency_s=5.0,
+        ),
+        _flux,
+    ),
+    "generic": Family(
+        Capabilities(
+            negative_prompt=False,
+            aspect_ratios=("1:1", "3:4", "4:3", "2:3", "3:2", "9:16", "16:9"),
+            max_prompt_length=2000,
+            max_side=2048,
+            typical_latency_s=15.0,
+        ),
+        _generic,
+    ),
 }
 
 
 def nearest_ratio(width: int, height: int, ratios: tuple[str, ...]) -> str:
     """The supported aspect ratio closest to width:height (compared on a log scale, so 2:1 ≈ 1:2)."""
+
     def distance(ratio: str) -> float:
         w, h = (int(x) for x in ratio.split(":"))
         return abs(math.log((width / height) / (w / h)))
+
     return min(ratios, key=distance)
 
 
 def family_of(slug: str) -> str:
     """The input family of a model slug (`owner/name` or `owner/name:version`)."""
     name = slug.split(":")[0].lower()
-    for prefix, family in (("google/imagen-4", "imagen"), ("stability-ai/stable-diffusion-3.5", "sd35"),
-                           ("black-forest-labs/flux-", "flux")):
+    for prefix, family in (
+        ("google/imagen-4", "imagen"),
+        ("stability-ai/stable-diffusion-3.5", "sd35"),
+        ("black-forest-labs/flux-", "flux"),
+    ):
         if name.startswith(prefix):
             return family
     return "generic"
@@ -122,9 +171,16 @@ class ReplicateProvider:
 
     provider_id = "replicate"
 
-    def __init__(self, *, model: str, api_key: str | None, base_url: str | None = None,
-                 timeout_s: float = 120.0, poll_interval_s: float = 0.5,
-                 usd_per_second: float = L40S_USD_PER_SECOND) -> None:
+    def __init__(
+        self,
+        *,
+        model: str,
+        api_key: str | None,
+        base_url: str | None = None,
+        timeout_s: float = 120.0,
+        poll_interval_s: float = 0.5,
+        usd_per_second: float = L40S_USD_PER_SECOND,
+    ) -> None:
         self.model = model
         self._name, _, self._version = model.partition(":")
         self._family = FAMILIES[family_of(model)]
@@ -163,6 +219,7 @@ class ReplicateProvider:
             # predictions.create sends timeout=None, which httpx takes as "no limit": restore ours.
             if request.extensions.get("timeout", {}).get("read", 0) is None:
                 request.extensions["timeout"] = timeout.as_dict()
+
         return hook
 
     def _api(self) -> Client:
@@ -173,13 +230,22 @@ class ReplicateProvider:
             hooks = {"request": [self._bound_timeout(timeout)], "response": [self._remember_retry_after]}
             # The SDK wraps its transport in a RetryTransport (429/503 on reads, up to 10 tries); a mount
             # for every URL takes precedence over it, so each failure reaches the retry layer above.
-            self._client = Client(api_token=self._api_key, base_url=self._base_url, timeout=timeout,
-                                  mounts={"all://": httpx.HTTPTransport()}, event_hooks=hooks)
+            self._client = Client(
+                api_token=self._api_key,
+                base_url=self._base_url,
+                timeout=timeout,
+                mounts={"all://": httpx.HTTPTransport()},
+                event_hooks=hooks,
+            )
         return self._client
 
     def _fail(self, message: str, kind: str, retry_after: float | None = None) -> ProviderError:
-        return ProviderError(f"replicate {self.model}: {message}", provider=self.provider_id, kind=kind,
-                             retry_after=retry_after)
+        return ProviderError(
+            f"replicate {self.model}: {message}",
+            provider=self.provider_id,
+            kind=kind,
+            retry_after=retry_after,
+        )
 
     def _translate(self, exc: Exception) -> ProviderError:
         """A ProviderError for anything the SDK or httpx raised."""
@@ -221,8 +287,11 @@ class ReplicateProvider:
             # Checked here because the SDK would otherwise fall back to REPLICATE_API_TOKEN.
             raise self._fail("no API token configured", "auth")
         if len(request.prompt) > self.capabilities.max_prompt_length:
-            raise self._fail(f"prompt is {len(request.prompt)} characters; the limit is "
-                             f"{self.capabilities.max_prompt_length}", "invalid")
+            raise self._fail(
+                f"prompt is {len(request.prompt)} characters; the limit is "
+                f"{self.capabilities.max_prompt_length}",
+                "invalid",
+            )
         deadline = time.monotonic() + self._timeout_s
         try:
             if request.vendor_ref:
@@ -245,8 +314,11 @@ class ReplicateProvider:
         while prediction.status in ("starting", "processing"):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise self._fail(f"prediction {prediction.id} still {prediction.status} after "
-                                 f"{self._timeout_s:g}s (resume it with vendor_ref)", "timeout")
+                raise self._fail(
+                    f"prediction {prediction.id} still {prediction.status} after "
+                    f"{self._timeout_s:g}s (resume it with vendor_ref)",
+                    "timeout",
+                )
             time.sleep(min(delay, remaining))
             delay = min(delay * 2, 5.0)
             prediction = self._api().predictions.get(prediction.id)
@@ -261,8 +333,9 @@ class ReplicateProvider:
         output = prediction.output
         url = output[0] if isinstance(output, list) and output else output
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise self._fail(f"prediction {prediction.id} succeeded without an output URL ({output!r})",
-                             "transient")
+            raise self._fail(
+                f"prediction {prediction.id} succeeded without an output URL ({output!r})", "transient"
+            )
         if self._files is None:
             # No token here: output files live on a public CDN and must not receive the API key.
             self._files = httpx.Client(follow_redirects=True)
@@ -292,6 +365,15 @@ class ReplicateProvider:
         else:
             cost, basis = self.prices.price(width, height, request.quality), "estimate (no metrics reported)"
         seed = request.seed if self.capabilities.seed else None
-        return GeneratedImage(data=data, mime=Image.MIME.get(fmt, "image/png"), width=width, height=height,
-                              provider=self.provider_id, model=self.model, seed=seed, cost_usd=round(cost, 6),
-                              vendor_ref=prediction.id, extra={"cost_basis": basis})
+        return GeneratedImage(
+            data=data,
+            mime=Image.MIME.get(fmt, "image/png"),
+            width=width,
+            height=height,
+            provider=self.provider_id,
+            model=self.model,
+            seed=seed,
+            cost_usd=round(cost, 6),
+            vendor_ref=prediction.id,
+            extra={"cost_basis": basis},
+        )

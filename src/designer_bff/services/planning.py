@@ -89,9 +89,14 @@ class Planner:
                 recorder=recorder,
             )
         except NoRoute as exc:
-            if any(c.excluded and "budget" in c.excluded for c in exc.candidates):
+            priced = [c.price_usd for c in exc.candidates if c.excluded and "budget" in c.excluded]
+            if priced:
+                cheapest = min(priced) * count
                 raise BudgetExceeded(
-                    f"no provider fits the budget left for {count} images: {exc}", budget=budget.to_dict()
+                    f"{count} images cost at least ${cheapest:.2f} (at ${min(priced):.3f} each), "
+                    f"more than your budget allows: {_limits(budget)}",
+                    budget=budget.to_dict(),
+                    estimate={"images": count, "lowUsd": round(cheapest, 6)},
                 ) from exc
             raise InvalidInput(str(exc), field="settings.provider") from exc
         estimate = self.costs.estimate(plan.items)
@@ -112,3 +117,15 @@ class Planner:
                 confidence=confidence,
             )
         return {**hints, "confidence": confidence} if hints else {}
+
+
+def _limits(budget: Budget) -> str:
+    parts = []
+    if budget.monthly_usd is not None:
+        parts.append(
+            f"monthly budget ${budget.monthly_usd:.2f} with ${budget.spent_month_usd:.2f} spent "
+            f"(${budget.month_left_usd or 0:.2f} left)"
+        )
+    if budget.request_max_usd is not None:
+        parts.append(f"per-request maximum ${budget.request_max_usd:.2f}")
+    return "; ".join(parts)

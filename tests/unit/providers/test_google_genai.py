@@ -23,13 +23,27 @@ KEY = "gk-test"
 PROMPT = "A rust linen midi dress with a square neckline, studio photo"
 
 
-def request(width: int = 768, height: int = 1024, *, quality: str = "standard", prompt: str = PROMPT,
-            references: tuple[bytes, ...] = ()) -> ImageRequest:
+def request(
+    width: int = 768,
+    height: int = 1024,
+    *,
+    quality: str = "standard",
+    prompt: str = PROMPT,
+    references: tuple[bytes, ...] = (),
+) -> ImageRequest:
     """A request for one image."""
     spec = GarmentSpec.model_validate({"garment": {"type": "dress"}, "color": {"primary": "rust"}})
-    return ImageRequest(prompt=prompt, negative_prompt="blurry, watermark", spec=spec, width=width,
-                        height=height, seed=42, quality=quality, idempotency_key="slot-1",
-                        reference_images=references)
+    return ImageRequest(
+        prompt=prompt,
+        negative_prompt="blurry, watermark",
+        spec=spec,
+        width=width,
+        height=height,
+        seed=42,
+        quality=quality,
+        idempotency_key="slot-1",
+        reference_images=references,
+    )
 
 
 def png(fmt: str = "PNG") -> bytes:
@@ -47,8 +61,9 @@ def fake() -> Iterator[tuple[Any, str]]:
         yield app, url
 
 
-def provider(url: str, model: str = "gemini-3.1-flash-image", *, key: str | None = KEY,
-             timeout_s: float = 10.0) -> GoogleImagesProvider:
+def provider(
+    url: str, model: str = "gemini-3.1-flash-image", *, key: str | None = KEY, timeout_s: float = 10.0
+) -> GoogleImagesProvider:
     """An adapter pointed at the fake."""
     return GoogleImagesProvider(model=model, api_key=key, base_url=url, timeout_s=timeout_s)
 
@@ -77,7 +92,9 @@ def test_flash_image_happy_path_decodes_costs_and_sends_the_wire_format(fake: tu
     assert sent["model"] == "gemini-3.1-flash-image"
     assert sent["body"]["contents"] == [{"parts": [{"text": PROMPT}], "role": "user"}]
     assert sent["body"]["generationConfig"] == {
-        "responseModalities": ["IMAGE"], "imageConfig": {"aspectRatio": "3:4", "imageSize": "1K"}}
+        "responseModalities": ["IMAGE"],
+        "imageConfig": {"aspectRatio": "3:4", "imageSize": "1K"},
+    }
     assert "blurry" not in str(sent["body"])  # no negative prompt: the model has none
 
 
@@ -130,8 +147,9 @@ def test_wrong_key_is_auth_even_though_the_api_answers_400(fake: tuple[Any, str]
     assert "API key not valid" in error.message and "gemini-3.1-flash-image" in error.message
 
 
-def test_missing_key_is_auth_without_a_call_and_not_configured(fake: tuple[Any, str],
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_key_is_auth_without_a_call_and_not_configured(
+    fake: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     app, url = fake
     monkeypatch.setenv("GOOGLE_API_KEY", KEY)  # the SDK would pick this up; the adapter must not
     adapter = provider(url, key=None)
@@ -142,8 +160,9 @@ def test_missing_key_is_auth_without_a_call_and_not_configured(fake: tuple[Any, 
     assert app.state.requests == []
 
 
-@pytest.mark.parametrize(("fault", "kind"), [("500", "transient"), ("malformed", "transient"),
-                                             ("refusal", "refusal")])
+@pytest.mark.parametrize(
+    ("fault", "kind"), [("500", "transient"), ("malformed", "transient"), ("refusal", "refusal")]
+)
 def test_faults_map_to_kinds_with_one_attempt_only(fault: str, kind: str) -> None:
     app = make_app(api_key=KEY, faults=FaultPlan([fault]))
     with serve(app) as url:

@@ -23,21 +23,43 @@ TOKEN = "r8_test"
 PROMPT = "A rust linen midi dress with a square neckline, studio photo"
 
 
-def request(width: int = 768, height: int = 1024, *, prompt: str = PROMPT, vendor_ref: str | None = None,
-            submitted: list[str] | None = None) -> ImageRequest:
+def request(
+    width: int = 768,
+    height: int = 1024,
+    *,
+    prompt: str = PROMPT,
+    vendor_ref: str | None = None,
+    submitted: list[str] | None = None,
+) -> ImageRequest:
     """A request for one image; submitted prediction ids are appended to `submitted`."""
     spec = GarmentSpec.model_validate({"garment": {"type": "dress"}, "color": {"primary": "rust"}})
     callback = submitted.append if submitted is not None else None
-    return ImageRequest(prompt=prompt, negative_prompt="blurry, watermark", spec=spec, width=width,
-                        height=height, seed=42, quality="standard", idempotency_key="slot-1",
-                        vendor_ref=vendor_ref, on_submitted=callback)
+    return ImageRequest(
+        prompt=prompt,
+        negative_prompt="blurry, watermark",
+        spec=spec,
+        width=width,
+        height=height,
+        seed=42,
+        quality="standard",
+        idempotency_key="slot-1",
+        vendor_ref=vendor_ref,
+        on_submitted=callback,
+    )
 
 
-def provider(url: str, model: str = "black-forest-labs/flux-1.1-pro", *, token: str | None = TOKEN,
-             timeout_s: float = 10.0, poll_interval_s: float = 0.01) -> ReplicateProvider:
+def provider(
+    url: str,
+    model: str = "black-forest-labs/flux-1.1-pro",
+    *,
+    token: str | None = TOKEN,
+    timeout_s: float = 10.0,
+    poll_interval_s: float = 0.01,
+) -> ReplicateProvider:
     """An adapter pointed at the fake, polling fast."""
-    return ReplicateProvider(model=model, api_key=token, base_url=url, timeout_s=timeout_s,
-                             poll_interval_s=poll_interval_s)
+    return ReplicateProvider(
+        model=model, api_key=token, base_url=url, timeout_s=timeout_s, poll_interval_s=poll_interval_s
+    )
 
 
 @pytest.fixture
@@ -60,23 +82,66 @@ def api_calls(app: Any) -> list[tuple[str, str]]:
     return [(r["method"], r["path"]) for r in app.state.requests]
 
 
-@pytest.mark.parametrize(("model", "sent", "size", "cost", "seed"), [
-    ("black-forest-labs/flux-1.1-pro",
-     {"prompt": PROMPT, "aspect_ratio": "3:4", "seed": 42, "output_format": "png"}, (896, 1152), 0.04, 42),
-    ("stability-ai/stable-diffusion-3.5-large",
-     {"prompt": PROMPT, "aspect_ratio": "4:5", "seed": 42, "output_format": "png", "cfg": 3.5,
-      "negative_prompt": "blurry, watermark"}, (896, 1088), 0.065, 42),
-    ("google/imagen-4-ultra",
-     {"prompt": PROMPT, "aspect_ratio": "3:4", "safety_filter_level": "block_only_high",
-      "output_format": "png"},
-     (896, 1280), 0.06, None),
-    ("black-forest-labs/flux-schnell",
-     {"prompt": PROMPT, "aspect_ratio": "3:4", "seed": 42, "output_format": "png", "num_inference_steps": 4,
-      "num_outputs": 1}, (896, 1152), 0.003, 42),
-])
+@pytest.mark.parametrize(
+    ("model", "sent", "size", "cost", "seed"),
+    [
+        (
+            "black-forest-labs/flux-1.1-pro",
+            {"prompt": PROMPT, "aspect_ratio": "3:4", "seed": 42, "output_format": "png"},
+            (896, 1152),
+            0.04,
+            42,
+        ),
+        (
+            "stability-ai/stable-diffusion-3.5-large",
+            {
+                "prompt": PROMPT,
+                "aspect_ratio": "4:5",
+                "seed": 42,
+                "output_format": "png",
+                "cfg": 3.5,
+                "negative_prompt": "blurry, watermark",
+            },
+            (896, 1088),
+            0.065,
+            42,
+        ),
+        (
+            "google/imagen-4-ultra",
+            {
+                "prompt": PROMPT,
+                "aspect_ratio": "3:4",
+                "safety_filter_level": "block_only_high",
+                "output_format": "png",
+            },
+            (896, 1280),
+            0.06,
+            None,
+        ),
+        (
+            "black-forest-labs/flux-schnell",
+            {
+                "prompt": PROMPT,
+                "aspect_ratio": "3:4",
+                "seed": 42,
+                "output_format": "png",
+                "num_inference_steps": 4,
+                "num_outputs": 1,
+            },
+            (896, 1152),
+            0.003,
+            42,
+        ),
+    ],
+)
 def test_official_models_get_their_family_input_and_per_image_cost(
-        fake: tuple[Any, str], model: str, sent: dict[str, Any], size: tuple[int, int], cost: float,
-        seed: int | None) -> None:
+    fake: tuple[Any, str],
+    model: str,
+    sent: dict[str, Any],
+    size: tuple[int, int],
+    cost: float,
+    seed: int | None,
+) -> None:
     app, url = fake
     submitted: list[str] = []
     image = provider(url, model).generate(request(submitted=submitted))
@@ -97,8 +162,10 @@ def test_a_versioned_community_model_uses_width_height_and_costs_predict_time(fa
     image = provider(url, "someone/fashion-xl:abc123").generate(request(770, 1030))
 
     assert app.state.requests[0]["path"] == "/v1/predictions"
-    assert app.state.requests[0]["json"] == {"version": "abc123", "input": {"prompt": PROMPT, "width": 768,
-                                                                           "height": 1024}}
+    assert app.state.requests[0]["json"] == {
+        "version": "abc123",
+        "input": {"prompt": PROMPT, "width": 768, "height": 1024},
+    }
     assert (image.width, image.height, image.seed) == (768, 1024, None)
     assert image.cost_usd == round(7.25 * 0.000975, 6)
     assert image.extra["cost_basis"] == "metrics.predict_time 7.25s × $0.000975/s"
@@ -151,13 +218,23 @@ def test_throttled_poll_is_not_retried_by_the_sdk() -> None:
     assert api_calls(app) == [("POST", "/v1/models/black-forest-labs/flux-1.1-pro/predictions"), poll, poll]
 
 
-@pytest.mark.parametrize(("faults", "poll_faults", "kind"), [
-    (["500"], None, "transient"), (["malformed"], None, "transient"),
-    (None, [None, "500"], "transient"), (None, ["malformed"], "transient")])
+@pytest.mark.parametrize(
+    ("faults", "poll_faults", "kind"),
+    [
+        (["500"], None, "transient"),
+        (["malformed"], None, "transient"),
+        (None, [None, "500"], "transient"),
+        (None, ["malformed"], "transient"),
+    ],
+)
 def test_server_errors_and_unusable_answers_are_transient(
-        faults: list[str | None] | None, poll_faults: list[str | None] | None, kind: str) -> None:
-    app = make_app(token=TOKEN, faults=FaultPlan(faults) if faults else None,
-                   poll_faults=FaultPlan(poll_faults) if poll_faults else None)
+    faults: list[str | None] | None, poll_faults: list[str | None] | None, kind: str
+) -> None:
+    app = make_app(
+        token=TOKEN,
+        faults=FaultPlan(faults) if faults else None,
+        poll_faults=FaultPlan(poll_faults) if poll_faults else None,
+    )
     with serve(app) as url:
         error = failure(url)
     assert error.kind == kind
@@ -171,8 +248,10 @@ def test_nsfw_failure_is_a_refusal() -> None:
     assert error.kind == "refusal" and NSFW_ERROR in error.message and app.state.created == 1
 
 
-@pytest.mark.parametrize(("fail_error", "kind"), [
-    ("CUDA out of memory", "transient"), ("Input validation failed: width must be <= 1440", "invalid")])
+@pytest.mark.parametrize(
+    ("fail_error", "kind"),
+    [("CUDA out of memory", "transient"), ("Input validation failed: width must be <= 1440", "invalid")],
+)
 def test_other_failed_predictions(fail_error: str, kind: str) -> None:
     app = make_app(token=TOKEN, fail_error=fail_error)
     with serve(app) as url:
@@ -214,8 +293,11 @@ def test_families_capabilities_and_prices() -> None:
     assert family_of("bytedance/sdxl-lightning-4step:5599ed30") == "generic"
     assert FAMILIES["sd35"].capabilities.negative_prompt and FAMILIES["sd35"].capabilities.seed
     assert not FAMILIES["flux"].capabilities.negative_prompt and not FAMILIES["imagen"].capabilities.seed
-    for model, price in [("google/imagen-4-ultra", 0.06), ("stability-ai/stable-diffusion-3.5-large", 0.065),
-                         ("black-forest-labs/flux-1.1-pro", 0.04)]:
+    for model, price in [
+        ("google/imagen-4-ultra", 0.06),
+        ("stability-ai/stable-diffusion-3.5-large", 0.065),
+        ("black-forest-labs/flux-1.1-pro", 0.04),
+    ]:
         adapter = ReplicateProvider(model=model, api_key=TOKEN)
         assert isinstance(adapter, ImageProvider)
         assert adapter.price_usd(1024, 1024, "standard") == price == adapter.price_usd(2048, 768, "hd")
