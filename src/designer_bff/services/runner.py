@@ -100,6 +100,7 @@ class GenerationRunner:
             if not Generations(s).claim(generation_id, owner, self.lease):
                 log.info("generation %s not claimable (done or held by another worker)", generation_id)
                 return "skipped"
+        beat = _Heartbeat(self.db, generation_id, owner, self.lease.total_seconds() / 3)
         try:
             plan, recorder = self._plan(generation_id)
             done, failed = self._generate(generation_id, owner, plan, recorder, on_progress, timings)
@@ -115,6 +116,8 @@ class GenerationRunner:
             log.exception("generation %s crashed", generation_id)
             self._fail(generation_id, owner, f"internal error: {type(exc).__name__}: {exc}")
             status = "failed"
+        finally:
+            beat.stop()
         if on_progress:
             with self.db.session() as s:
                 total = Generations(s).get(generation_id, user_id=None).requested_count
@@ -420,6 +423,36 @@ class GenerationRunner:
         """Ids of generations to resume: crashed (lease expired) or never picked up."""
         with self.db.session() as s:
             return Generations(s).requeue_stalled(self.lease)
+
+
+class _Heartbeat:
+    """Renews a generation's lease from a background thread while it runs.
+
+    Slots can spend minutes inside slow providers (timeouts × retries), longer than a lease; without
+    this, a healthy worker would look dead and its generation be taken over. A killed worker's thread
+    dies with it, so its lease still expires.
+    """
+
+    def __init__(self, db: Database, generation_id: str, owner: str, interval_s: float) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._beat, args=(db, generation_id, owner, interval_s), daemon=True, name="heartbeat"
+        )
+        self._thread.start()
+
+    def _beat(self, db: Database, generation_id: str, owner: str, interval_s: float) -> None:
+        while not self._stop.wait(interval_s):
+            try:
+                with db.session() as s:
+                    if not Generations(s).heartbeat(generation_id, owner):
+                        return  # taken over: the slots notice at their next commit
+            except Exception:  # a database hiccup: try again at the next beat
+                log.warning("heartbeat of %s failed", generation_id, exc_info=True)
+
+    def stop(self) -> None:
+        """End the thread."""
+        self._stop.set()
+        self._thread.join(timeout=5)
 
 
 class _Timings:
