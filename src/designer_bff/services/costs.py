@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -122,6 +122,31 @@ class Costs:
             entry["images"] += 1
             entry["usd"] = round(entry["usd"] + prices[0], 6)
         return Estimate(len(items), expected, low, high, by_route)
+
+    def call_guard(self, user_id: str, generation_id: str) -> Callable[[float], None]:
+        """A check run before each paid provider call of a generation (fallbacks may cost more than
+        planned): BudgetExceeded when `usd` more would break the monthly or per-request limit."""
+
+        def guard(usd: float) -> None:
+            if usd <= 0:
+                return
+            budget = self.budget(user_id)
+            left = budget.month_left_usd
+            if left is not None and usd > left + 1e-9:
+                raise BudgetExceeded(
+                    f"${usd:.3f} more would exceed the monthly budget (${left:.3f} left)",
+                    budget=budget.to_dict(),
+                )
+            if budget.request_max_usd is not None:
+                with self.db.session() as s:
+                    spent = sum(c.cost_usd or 0.0 for c in Calls(s).for_generation(generation_id))
+                if spent + usd > budget.request_max_usd + 1e-9:
+                    raise BudgetExceeded(
+                        f"${usd:.3f} more would exceed the request maximum of ${budget.request_max_usd:.2f}",
+                        budget=budget.to_dict(),
+                    )
+
+        return guard
 
     def check(self, budget: Budget, estimate: Estimate) -> None:
         """Refuse (BudgetExceeded, before any provider call) a plan that would go over a limit."""

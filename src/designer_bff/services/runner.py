@@ -36,7 +36,7 @@ from designer_bff.pipeline.run import StageRecorder
 from designer_bff.pipeline.validation import validate
 from designer_bff.providers.base import GeneratedImage, ImageRequest
 from designer_bff.providers.registry import ProviderRegistry
-from designer_bff.services.dispatch import BudgetGuard, Delivery, Dispatcher, SlotJob
+from designer_bff.services.dispatch import Delivery, Dispatcher, SlotJob
 from designer_bff.services.planning import Planner
 from designer_bff.services.selection import BatchSelector, SelectionParams
 from designer_bff.storage.base import BlobStore, make_key
@@ -168,7 +168,7 @@ class GenerationRunner:
         reused = 0
         fallbacks: list[dict[str, Any]] = []
         routes: Counter[str] = Counter()
-        guard = self._budget_guard(user_id, generation_id)
+        guard = self.planner.costs.call_guard(user_id, generation_id)
 
         def one(item: PlannedImage) -> None:
             nonlocal reused
@@ -226,31 +226,6 @@ class GenerationRunner:
             ),
             routes=(route, *item.fallbacks),
         )
-
-    def _budget_guard(self, user_id: str, generation_id: str) -> BudgetGuard:
-        """Refuses a paid call that would break the monthly or per-request limit (checked per call)."""
-        costs = self.planner.costs
-
-        def guard(usd: float) -> None:
-            if usd <= 0:
-                return
-            budget = costs.budget(user_id)
-            left = budget.month_left_usd
-            if left is not None and usd > left + 1e-9:
-                raise BudgetExceeded(
-                    f"${usd:.3f} more would exceed the monthly budget (${left:.3f} left)",
-                    budget=budget.to_dict(),
-                )
-            if budget.request_max_usd is not None:
-                with self.db.session() as s:
-                    spent = sum(c.cost_usd or 0.0 for c in Calls(s).for_generation(generation_id))
-                if spent + usd > budget.request_max_usd + 1e-9:
-                    raise BudgetExceeded(
-                        f"${usd:.3f} more would exceed the request maximum of ${budget.request_max_usd:.2f}",
-                        budget=budget.to_dict(),
-                    )
-
-        return guard
 
     def _persist(
         self, generation_id: str, user_id: str, day: date, item: PlannedImage, image: GeneratedImage
