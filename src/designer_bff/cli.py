@@ -97,9 +97,14 @@ def _run_prompts(
             )
             ids.append(generation.id)
 
-            def on_progress(event: Event) -> None:
+            # Over-generation makes more candidates than kept: the bar's total grows to what is planned.
+            start, rest = bar.tasks[task].completed, sum(n for _, n in prompts[i + 1 :])
+
+            def on_progress(event: Event, start: float = start, rest: int = rest) -> None:
                 if event.status == "processing":
-                    bar.update(task, advance=1, description=event.message[:40])
+                    bar.update(
+                        task, advance=1, total=start + event.total + rest, description=event.message[:40]
+                    )
 
             status = container.runner.run(generation.id, on_progress)
             if status != "completed":
@@ -115,7 +120,8 @@ def _export(container: Container, ids: list[str], out: Path, title: str) -> None
     service = container.foreground_generations()
     views = [service.get(user_id, gid) for gid in ids]
     index, manifest = export_collection(views, container.blobs, out, title=title)
-    typer.echo(f"{sum(len(v.assets) for v in views)} designs written to {out}")
+    kept = sum(1 for v in views for a in v.assets if a.selected)
+    typer.echo(f"{kept} designs written to {out}")
     typer.echo(f"manifest: {manifest}")
     typer.secho(f"contact sheet: {index.resolve()}", fg=typer.colors.GREEN, bold=True)
 
