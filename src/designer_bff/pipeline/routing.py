@@ -99,6 +99,9 @@ class RouteChoice:
     candidates: tuple[ScoredRoute, ...]
 
 
+COOLING = "cooling down after consecutive failures (circuit open)"
+
+
 def _exclusion(option: RouteOption, needs: RouteNeeds) -> str | None:
     caps = option.capabilities
     if needs.prompt_length > caps.max_prompt_length:
@@ -108,7 +111,7 @@ def _exclusion(option: RouteOption, needs: RouteNeeds) -> str | None:
     if needs.budget_left_usd is not None and option.price_usd > needs.budget_left_usd + 1e-9:
         return f"${option.price_usd:.3f} per image exceeds the ${needs.budget_left_usd:.3f} budget left"
     if option.cooling_down:
-        return "cooling down after consecutive failures (circuit open)"
+        return COOLING
     return None
 
 
@@ -131,9 +134,7 @@ def score_routes(
     excluded = {o.route: _exclusion(o, needs) for o in options}
     # A route cooling down is only skipped while another one can take the image.
     if all(excluded.values()):
-        for o in options:
-            if excluded[o.route] and excluded[o.route].startswith("cooling down"):  # type: ignore[union-attr]
-                excluded[o.route] = None
+        excluded = {route: None if why == COOLING else why for route, why in excluded.items()}
     eligible = [o for o in options if excluded[o.route] is None]
     max_price = max((o.price_usd for o in eligible), default=0.0)
     min_latency = min((o.latency_s for o in eligible), default=1.0)
