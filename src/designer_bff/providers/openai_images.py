@@ -12,7 +12,7 @@ import io
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
@@ -47,23 +47,26 @@ class _Model:
 
 
 _GPT_IMAGE_1_SOURCE = "https://developers.openai.com/api/docs/models/gpt-image-1"
+# The gpt-image models share sizes and parameters.
+_GPT_IMAGE_SIZES = ((1024, 1024), (1024, 1536), (1536, 1024))
+# Our two tiers onto the vendor's three: "low" is too rough for a design review.
+_GPT_IMAGE_QUALITIES = {"standard": "medium", "hd": "high"}
+_GPT_IMAGE_CAPS = Capabilities(
+    negative_prompt=False,
+    aspect_ratios=("1:1", "2:3", "3:2"),
+    max_prompt_length=32000,
+    images_per_call=10,
+    reference_images=True,
+    seed=False,
+    min_side=1024,
+    max_side=1536,
+    qualities=("standard", "hd"),
+)
 MODELS: dict[str, _Model] = {
     "gpt-image-1": _Model(
-        sizes=((1024, 1024), (1024, 1536), (1536, 1024)),
-        # Our two tiers onto the vendor's three: "low" is too rough for a design review.
-        qualities={"standard": "medium", "hd": "high"},
-        capabilities=Capabilities(
-            negative_prompt=False,
-            aspect_ratios=("1:1", "2:3", "3:2"),
-            max_prompt_length=32000,
-            images_per_call=10,
-            reference_images=True,
-            seed=False,
-            min_side=1024,
-            max_side=1536,
-            qualities=("standard", "hd"),
-            typical_latency_s=40.0,
-        ),
+        sizes=_GPT_IMAGE_SIZES,
+        qualities=_GPT_IMAGE_QUALITIES,
+        capabilities=replace(_GPT_IMAGE_CAPS, typical_latency_s=40.0),
         prices=PriceTable(
             as_of="2026-11-21",
             source=_GPT_IMAGE_1_SOURCE,
@@ -84,20 +87,9 @@ MODELS: dict[str, _Model] = {
     ),
     # gpt-image-1's successor (December 2025): same sizes and parameters, cheaper and about 4× faster.
     "gpt-image-1.5": _Model(
-        sizes=((1024, 1024), (1024, 1536), (1536, 1024)),
-        qualities={"standard": "medium", "hd": "high"},
-        capabilities=Capabilities(
-            negative_prompt=False,
-            aspect_ratios=("1:1", "2:3", "3:2"),
-            max_prompt_length=32000,
-            images_per_call=10,
-            reference_images=True,
-            seed=False,
-            min_side=1024,
-            max_side=1536,
-            qualities=("standard", "hd"),
-            typical_latency_s=10.0,
-        ),
+        sizes=_GPT_IMAGE_SIZES,
+        qualities=_GPT_IMAGE_QUALITIES,
+        capabilities=replace(_GPT_IMAGE_CAPS, typical_latency_s=10.0),
         prices=PriceTable(
             as_of="2025-12-16",
             source="https://runware.ai/docs/models/openai-gpt-image-1-5 (OpenAI's list prices, quoted)",
