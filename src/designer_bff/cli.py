@@ -199,6 +199,7 @@ def worker(
         level=container.settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     container.db.migrate()
+    container.warm_up()
     queue = container.queue
     signal.signal(signal.SIGTERM, lambda *_: queue.request_stop())
     typer.echo(f"worker: {concurrency} consumer threads on the {queue.backend} queue")

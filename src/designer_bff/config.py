@@ -239,6 +239,72 @@ class Settings(BaseSettings):
         None, ge=0, description="Default spending limit of one request (unset = none)."
     )
 
+    # Understanding the designer (stages 1–7).
+    portfolio_min_images: int = Field(5, ge=1, description="Fewest images a new portfolio upload may have.")
+    portfolio_max_images: int = Field(500, ge=1, le=5000, description="Most images one portfolio may hold.")
+    portfolio_zip_max_bytes: int = Field(
+        1024**3, ge=1024, description="Largest total uncompressed size of a portfolio ZIP, in bytes."
+    )
+    portfolio_duplicate_distance: int = Field(
+        6,
+        ge=0,
+        le=32,
+        description="Perceptual-hash Hamming distance at or below which images are duplicates.",
+    )
+    analyser: Literal["auto", "offline", "vision", "vlt"] = Field(
+        "auto",
+        description="Portfolio analyser: `auto` = vision model if configured, else VLT, else offline.",
+    )
+    vlt_api_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("VLT_API_URL", "DESIGNER_BFF_VLT_API_URL"),
+        description="Base URL of the VLT visual-descriptor API (`POST /v1/jobs`, `GET /healthz`).",
+    )
+    vlt_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("VLT_API_KEY", "DESIGNER_BFF_VLT_API_KEY"), description="VLT key."
+    )
+    vlt_model: str = Field("gemini", max_length=64, description="VLT `model` form field.")
+    vlt_passes: str = Field("A,B,C", max_length=64, description="VLT `passes` form field.")
+    text_model: str | None = Field(
+        None,
+        max_length=120,
+        description="Chat model for command parsing and prompt enhancement (e.g. gpt-4.1-mini, llama3.1).",
+    )
+    text_model_base_url: str | None = Field(
+        None, description="OpenAI-compatible base URL of the text model (unset: OpenAI; Ollama: …:11434/v1)."
+    )
+    text_model_api_key: SecretStr | None = Field(
+        None, description="Key of the text model's API (unset: OPENAI_API_KEY; local servers need none)."
+    )
+    vision_model: str | None = Field(
+        None, max_length=120, description="Vision chat model for portfolio analysis (e.g. gpt-4.1, llava)."
+    )
+    vision_model_base_url: str | None = Field(
+        None, description="OpenAI-compatible base URL of the vision model (unset: the text model's)."
+    )
+    vision_model_api_key: SecretStr | None = Field(
+        None, description="Key of the vision model's API (unset: the text model's key)."
+    )
+    llm_timeout_seconds: float = Field(60.0, gt=0, le=600, description="Timeout of one text/vision call.")
+    prompt_enhancement: bool = Field(
+        False,
+        description="Rewrite prompts with the text model (cached by input); needs DESIGNER_BFF_TEXT_MODEL.",
+    )
+    command_default_count: int = Field(
+        10, ge=1, description="Designs made when a command names no number ('create evening gowns')."
+    )
+    nightly_batch_size: int = Field(100, ge=1, description="Designs kept by an overnight batch.")
+    nightly_hour: int = Field(2, ge=0, le=23, description="Hour (UTC) at which overnight batches start.")
+    persona_threshold: float = Field(
+        0.6, ge=0, le=1, description="Persona match below which its keywords are injected into prompts."
+    )
+    persona_embedder: Literal["auto", "tfidf", "minilm"] = Field(
+        "auto", description="Text embeddings for persona matching: MiniLM (ml extra) when `auto` finds it."
+    )
+    exploration_temperature: float = Field(
+        0.3, ge=0, le=2, description="Exploratory sampling: 0 follows the profile, higher mutates more."
+    )
+
     def model_list(self, provider: str) -> list[str]:
         """The configured model names of one vendor, in order."""
         raw: str = getattr(self, f"{provider}_models")

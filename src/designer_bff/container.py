@@ -6,11 +6,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
+from designer_bff.analyzers.base import Analyzer
+from designer_bff.analyzers.offline import OfflineAnalyzer
 from designer_bff.config import Settings
 from designer_bff.db.engine import Database
+from designer_bff.errors import ConfigurationError
 from designer_bff.jobs.queue import JobQueue, build_huey
 from designer_bff.pipeline.embedding import AttributeEmbedder, CombinedEmbedder, Embedder
 from designer_bff.pipeline.image_features import OfflineImageEmbedder
@@ -19,16 +23,25 @@ from designer_bff.providers.breaker import BreakerStore, CircuitBreaker, MemoryB
 from designer_bff.providers.limits import CallLimiter, MemoryCallLimiter, RedisCallLimiter
 from designer_bff.providers.registry import ProviderRegistry
 from designer_bff.providers.tech_flat import TechFlatProvider
+from designer_bff.services.analysis import AnalysisService
 from designer_bff.services.auth import AuthService
+from designer_bff.services.commands import CommandService, IntentParser
 from designer_bff.services.costs import Costs
 from designer_bff.services.coverage import CoverageService
 from designer_bff.services.dispatch import Dispatcher
 from designer_bff.services.generations import GenerationService
+from designer_bff.services.personas import Designer, PersonaService
 from designer_bff.services.planning import Planner
+from designer_bff.services.portfolios import PortfolioService
+from designer_bff.services.profiles import ProfileService
 from designer_bff.services.routing import Router
 from designer_bff.services.runner import GenerationRunner
 from designer_bff.storage import build_blob_store
 from designer_bff.storage.base import BlobStore
+
+if TYPE_CHECKING:
+    from designer_bff.llm.chat import ChatModel
+    from designer_bff.services.enhancement import CachedEnhancer
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +85,65 @@ def build_providers(settings: Settings) -> list[ImageProvider]:
         )
     )
     return providers
+
+
+def text_model(settings: Settings, *, vision: bool = False) -> ChatModel | None:
+    """The configured OpenAI-compatible chat model (text, or vision for analysis), or None."""
+    from designer_bff.llm.chat import ChatModel
+
+    model = settings.vision_model if vision else settings.text_model
+    if not model:
+        return None
+    base_url = (settings.vision_model_base_url if vision else None) or settings.text_model_base_url
+    key = (settings.vision_model_api_key if vision else None) or settings.text_model_api_key
+    key = key or settings.openai_api_key
+    return ChatModel(base_url, _secret(key), model, timeout_s=settings.llm_timeout_seconds)
+
+
+def build_analyser(settings: Settings) -> Analyzer | None:
+    """The remote analyser `DESIGNER_BFF_ANALYSER` asks for (auto: vision model, then VLT), or None."""
+    from designer_bff.analyzers.vision import VisionAnalyzer
+    from designer_bff.analyzers.vlt import VltAnalyzer
+
+    choice = settings.analyser
+    chat = text_model(settings, vision=True)
+    if choice in ("auto", "vision") and chat is not None:
+        return VisionAnalyzer(chat)
+    if choice in ("auto", "vlt") and settings.vlt_api_url:
+        return VltAnalyzer(
+            settings.vlt_api_url,
+            _secret(settings.vlt_api_key),
+            model=settings.vlt_model,
+            passes=settings.vlt_passes,
+            timeout_s=settings.llm_timeout_seconds,
+        )
+    if choice in ("vision", "vlt"):
+        raise ConfigurationError(
+            f"DESIGNER_BFF_ANALYSER={choice} needs "
+            + ("DESIGNER_BFF_VISION_MODEL" if choice == "vision" else "VLT_API_URL")
+        )
+    return None
+
+
+def build_intent_parser(settings: Settings) -> IntentParser | None:
+    """The LLM command parser when a text model is configured."""
+    from designer_bff.llm.intent import LlmIntentParser
+
+    chat = text_model(settings)
+    return LlmIntentParser(chat) if chat is not None else None
+
+
+def build_enhancer(settings: Settings, db: Database) -> CachedEnhancer | None:
+    """LLM prompt enhancement when `DESIGNER_BFF_PROMPT_ENHANCEMENT` is on and a text model is set."""
+    from designer_bff.llm.enhance import PromptEnhancer
+    from designer_bff.services.enhancement import CachedEnhancer
+
+    chat = text_model(settings)
+    if not settings.prompt_enhancement:
+        return None
+    if chat is None:
+        raise ConfigurationError("DESIGNER_BFF_PROMPT_ENHANCEMENT=true needs DESIGNER_BFF_TEXT_MODEL")
+    return CachedEnhancer(db, PromptEnhancer(chat), chat.name)
 
 
 def build_image_embedder(settings: Settings) -> Embedder:
@@ -150,7 +222,16 @@ class Container:
     @cached_property
     def planner(self) -> Planner:
         """Plans requests (and dry-runs them for estimates)."""
-        return Planner(self.settings, self.db, self.blobs, self.providers, self.router, self.costs)
+        return Planner(
+            self.settings,
+            self.db,
+            self.blobs,
+            self.providers,
+            self.router,
+            self.costs,
+            self.designer,
+            build_enhancer(self.settings, self.db),
+        )
 
     @cached_property
     def dispatcher(self) -> Dispatcher:
@@ -172,13 +253,70 @@ class Container:
     @cached_property
     def queue(self) -> JobQueue:
         """The job queue with its tasks registered."""
-        return JobQueue(build_huey(self.settings), self.runner.run, self.runner.requeue_stalled)
+        return JobQueue(
+            build_huey(self.settings),
+            {
+                "generation": (self.runner.run, self.runner.requeue_stalled),
+                "portfolio": (self.portfolios.analyse, self.portfolios.requeue_stalled),
+            },
+        )
+
+    @cached_property
+    def image_embedder(self) -> Embedder:
+        """Image features of portfolio images (the same space as the image half of `embedder`)."""
+        return build_image_embedder(self.settings)
+
+    @cached_property
+    def analysis(self) -> AnalysisService:
+        """Stage 1: the configured analyser (vision model, VLT) with the offline one as fallback."""
+        return AnalysisService(
+            OfflineAnalyzer(max_pixels=self.settings.max_image_pixels), build_analyser(self.settings)
+        )
+
+    @cached_property
+    def profiles(self) -> ProfileService:
+        """Style profiles built from portfolios (stage 2)."""
+        return ProfileService(self.settings, self.db, self.image_embedder.name)
+
+    @cached_property
+    def portfolios(self) -> PortfolioService:
+        """Portfolio uploads and their background analysis; the profile follows each analysis."""
+        return PortfolioService(
+            self.settings,
+            self.db,
+            self.blobs,
+            self.analysis,
+            self.image_embedder,
+            on_analysed=self.profiles.refresh,
+            enqueue=lambda portfolio_id: self.queue.enqueue("portfolio", portfolio_id),
+        )
+
+    @cached_property
+    def personas(self) -> PersonaService:
+        """Personas: defaults, profile-derived and the user's own."""
+        return PersonaService(self.settings, self.db, self.profiles.current)
+
+    @cached_property
+    def designer(self) -> Designer:
+        """What planning knows about each designer, and the modifier-learning hook (stage 7)."""
+        return Designer(self.db, self.personas, self.profiles.current)
+
+    @cached_property
+    def commands(self) -> CommandService:
+        """Typed commands → intents → generations."""
+        return CommandService(self.settings, self.db, self.generations, build_intent_parser(self.settings))
 
     @cached_property
     def generations(self) -> GenerationService:
         """Generation use cases; new generations go to the job queue."""
         return GenerationService(
-            self.settings, self.db, self.blobs, self.providers, self.planner, self.queue.enqueue_generation
+            self.settings,
+            self.db,
+            self.blobs,
+            self.providers,
+            self.planner,
+            self.queue.enqueue_generation,
+            on_feedback=self.profiles.refresh,
         )
 
     def foreground_generations(self) -> GenerationService:
@@ -191,6 +329,11 @@ class Container:
     def auth(self) -> AuthService:
         """Accounts, tokens and API keys."""
         return AuthService(self.settings, self.db)
+
+    def warm_up(self) -> None:
+        """Load models jobs need before any job runs: loading one mid-job (MiniLM takes seconds of CPU and
+        the import lock) can starve a job's heartbeat thread until its lease looks expired."""
+        _ = self.personas.embedder
 
     def close(self) -> None:
         """Release connections."""

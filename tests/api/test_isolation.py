@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.api.test_portfolios import wait_ready
 from tests.conftest import register, wait_for
+from tests.portfolio_fixtures import portfolio_pngs
 
+PNG = portfolio_pngs(1, seed=99)[0][1]
 PUBLIC = {("GET", "/health"), ("POST", "/api/auth/register"), ("POST", "/api/auth/login")}
 
 
@@ -18,7 +21,15 @@ def _owner_resources(client: Any, headers: dict[str, str]) -> dict[str, str]:
     body = wait_for(client, r.json()["id"], headers)
     key = client.post("/api/auth/api-keys", json={"name": "script"}, headers=headers).json()
     gaps = client.get("/api/coverage/gaps", headers=headers).json()["gaps"]
+    files = [("files", (name, data, "image/png")) for name, data in portfolio_pngs(5)]
+    portfolio = client.post("/api/portfolios", files=files, headers=headers).json()
+    wait_ready(client, portfolio["id"], headers)
+    persona = client.post("/api/persona", json={"name": "Private Muse"}, headers=headers).json()
+    client.post("/api/voice/process-text", json={"command": "2 red skirts", "dryRun": True}, headers=headers)
     return {
+        "portfolio_id": portfolio["id"],
+        "image_id": portfolio["items"][0]["id"],
+        "persona_id": persona["id"],
         "generation_id": body["id"],
         "batch_id": body["id"],
         "asset_id": body["assets"][0]["id"],
@@ -53,6 +64,18 @@ def test_second_user_sees_nothing_of_the_first(client: Any) -> None:
         ("GET", "/api/clusters/{batch_id}"): {},
         ("POST", "/api/coverage/gaps/{gap_id}/apply-boost"): {},
         ("POST", "/api/diversity/select"): {"json": {"assetIds": ["{asset_id}"], "k": 1}},
+        ("GET", "/api/portfolios/{portfolio_id}"): {},
+        ("GET", "/api/portfolios/{portfolio_id}/progress"): {},
+        ("POST", "/api/portfolios/{portfolio_id}/images"): {
+            "files": [("files", ("x.png", PNG, "image/png"))]
+        },
+        ("GET", "/api/portfolios/{portfolio_id}/images/{image_id}"): {},
+        ("DELETE", "/api/portfolios/{portfolio_id}"): {},
+        ("GET", "/api/profile/drift"): {"params": {"generationId": "{generation_id}"}},
+        ("GET", "/api/persona/{persona_id}"): {},
+        ("PUT", "/api/persona/{persona_id}"): {"json": {"name": "Stolen"}},
+        ("DELETE", "/api/persona/{persona_id}"): {},
+        ("PUT", "/api/persona/{persona_id}/activate"): {},
     }
     listing: dict[tuple[str, str], dict[str, Any]] = {
         ("GET", "/api/generate"): {},
@@ -71,6 +94,16 @@ def test_second_user_sees_nothing_of_the_first(client: Any) -> None:
         ("GET", "/api/providers"): {},
         ("GET", "/api/budget"): {},
         ("PUT", "/api/budget"): {"json": {"monthlyBudgetUsd": 5}},
+        ("POST", "/api/portfolios"): {},
+        ("GET", "/api/portfolios"): {},
+        ("GET", "/api/profile"): {},
+        ("POST", "/api/profile/rebuild"): {},
+        ("GET", "/api/persona"): {},
+        ("POST", "/api/persona"): {"json": {"name": "Bob's"}},
+        ("POST", "/api/persona/match"): {"json": {"text": "red dress"}},
+        ("DELETE", "/api/persona/active"): {},
+        ("POST", "/api/voice/process-text"): {"json": {"command": "2 red skirts", "dryRun": True}},
+        ("GET", "/api/voice/history"): {},
     }
     # The walk must cover every route the app has: a new route without an isolation check fails here.
     paths = client.get("/openapi.json").json()["paths"]
@@ -102,6 +135,14 @@ def test_second_user_sees_nothing_of_the_first(client: Any) -> None:
         ).json()["total"]
         == 0
     )
+    assert client.get("/api/portfolios", headers=bob).json()["items"] == []
+    assert client.get("/api/profile", headers=bob).status_code == 404
+    assert client.post("/api/profile/rebuild", headers=bob).status_code == 404
+    assert client.get("/api/voice/history", headers=bob).json()["items"] == []
+    bob_personas = client.get("/api/persona", headers=bob).json()["items"]
+    assert {p["source"] for p in bob_personas} == {"default"}  # none of Alice's own or profile personas
+    bob_match = client.post("/api/persona/match", json={"text": "private muse"}, headers=bob).json()
+    assert ids["persona_id"] not in {m["personaId"] for m in bob_match["matches"]}
     # Bob's budget is his own: Alice's limits and spending are untouched by his PUT.
     assert client.get("/api/budget", headers=alice).json()["monthlyBudgetUsd"] is None
     for (method, url), _ in listing.items():
@@ -112,6 +153,12 @@ def test_second_user_sees_nothing_of_the_first(client: Any) -> None:
     assert body["status"] == "completed" and body["feedback"] == []
     assert client.get(f"/api/assets/{ids['asset_id']}/file", headers=alice).status_code == 200
     assert [k["id"] for k in client.get("/api/auth/api-keys", headers=alice).json()] == [ids["key_id"]]
+    assert (
+        client.get(f"/api/portfolios/{ids['portfolio_id']}", headers=alice).json()["counts"]["analysed"] == 5
+    )
+    assert client.get(f"/api/persona/{ids['persona_id']}", headers=alice).json()["name"] == "Private Muse"
+    assert client.get("/api/profile", headers=alice).json()["images"] == 5
+    assert len(client.get("/api/voice/history", headers=alice).json()["items"]) == 1
 
 
 def test_signed_urls_cannot_be_forged_or_moved(client: Any) -> None:

@@ -121,7 +121,7 @@ def test_plan_records_every_stage() -> None:
         choose_route=lambda spec, needs, rng: choose(options, needs, strategy="balanced", rng=rng),
         recorder=recorder,
     )
-    assert list(recorder.stages) == ["query", "sampling", "prompt", "routing"]
+    assert list(recorder.stages) == ["query", "sampling", "persona", "optimization", "routing", "prompt"]
     assert [c.route for c in choices] == ["tech-flat:tech-flat-v1"] * 3
     assert {i.route for i in plan.items} == {"tech-flat:tech-flat-v1"}
     assert all(stage["ms"] >= 0 for stage in recorder.stages.values())

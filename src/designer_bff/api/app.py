@@ -10,7 +10,20 @@ from fastapi import FastAPI
 
 from designer_bff import __version__
 from designer_bff.api.errors import install_error_handlers
-from designer_bff.api.routes import assets, auth, coverage, diversity, generate, health, providers, web
+from designer_bff.api.routes import (
+    assets,
+    auth,
+    coverage,
+    diversity,
+    generate,
+    health,
+    persona,
+    portfolios,
+    profile,
+    providers,
+    voice,
+    web,
+)
 from designer_bff.container import Container, build_container
 
 log = logging.getLogger(__name__)
@@ -25,6 +38,7 @@ def create_app(container: Container | None = None, *, run_consumers: bool | None
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         container.db.migrate()
         if consumers:
+            container.warm_up()
             container.queue.start_consumers(
                 max(1, container.settings.job_workers), container.settings.recovery_interval_seconds
             )
@@ -43,6 +57,19 @@ def create_app(container: Container | None = None, *, run_consumers: bool | None
     )
     app.state.container = container
     install_error_handlers(app)
-    for module in (health, auth, generate, assets, diversity, coverage, providers, web):
+    for module in (
+        health,
+        auth,
+        generate,
+        assets,
+        diversity,
+        coverage,
+        providers,
+        portfolios,
+        profile,
+        persona,
+        voice,
+        web,
+    ):
         app.include_router(module.router)
     return app

@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Float, delete, func, or_, select, update
+from sqlalchemy import Float, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from designer_bff.db import leases
 from designer_bff.db.tables import (
     ApiKey,
     CoverageGap,
@@ -133,58 +134,34 @@ class Generations:
 
     def claim(self, generation_id: str, owner: str, lease: timedelta) -> bool:
         """Atomically take a pending generation, or a processing one whose lease ran out."""
-        now = utcnow()
-        result = self.session.execute(
-            update(Generation)
-            .where(
-                Generation.id == generation_id,
-                or_(
-                    Generation.status == "pending",
-                    (Generation.status == "processing") & (Generation.heartbeat_at < now - lease),
-                ),
-            )
-            .values(
-                status="processing",
-                lease_owner=owner,
-                heartbeat_at=now,
-                attempts=Generation.attempts + 1,
-                started_at=func.coalesce(Generation.started_at, now),
-            )
-            .execution_options(synchronize_session=False)
+        return leases.claim(
+            self.session,
+            Generation,
+            generation_id,
+            owner,
+            lease,
+            attempts=Generation.attempts + 1,
+            started_at=func.coalesce(Generation.started_at, utcnow()),
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def heartbeat(self, generation_id: str, owner: str) -> bool:
         """Extend the lease; False when another worker has taken the job over."""
-        result = self.session.execute(
-            update(Generation)
-            .where(Generation.id == generation_id, Generation.lease_owner == owner)
-            .values(heartbeat_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return leases.heartbeat(self.session, Generation, generation_id, owner)
 
     def requeue_stalled(self, lease: timedelta) -> builtins.list[str]:
-        """Reset generations a crashed worker left (or that were never picked up) to pending; their ids.
-
-        For a pending row `heartbeat_at` means "last enqueued at", so each stalled generation is handed
-        back to the queue at most once per lease period however many consumers run recovery.
-        """
-        cutoff = utcnow() - lease
-        stalled = or_(
-            (Generation.status == "processing") & (Generation.heartbeat_at < cutoff),
-            (Generation.status == "pending")
-            & (func.coalesce(Generation.heartbeat_at, Generation.created_at) < cutoff),
-        )
-        ids = list(self.session.scalars(select(Generation.id).where(stalled)).all())
+        """Reset generations a crashed worker left (or that were never picked up) to pending, and release
+        scheduled ones whose time has come; their ids."""
+        now = utcnow()
+        due = (Generation.status == "scheduled") & (Generation.heartbeat_at <= now)
+        ids = list(self.session.scalars(select(Generation.id).where(due)).all())
         if ids:
             self.session.execute(
                 update(Generation)
-                .where(Generation.id.in_(ids), stalled)
-                .values(status="pending", lease_owner=None, heartbeat_at=utcnow())
+                .where(Generation.id.in_(ids), due)
+                .values(status="pending", heartbeat_at=now)
                 .execution_options(synchronize_session=False)
             )
-        return ids
+        return [*ids, *leases.requeue_stalled(self.session, Generation, lease)]
 
     def delete(self, generation: Generation) -> None:
         """Remove a generation and (by cascade) its assets and feedback."""

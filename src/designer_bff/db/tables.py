@@ -74,6 +74,8 @@ class User(Base):
     # The user's own spending limits; None = the deployment's defaults (settings).
     monthly_budget_usd: Mapped[float | None] = mapped_column(Float)
     request_max_usd: Mapped[float | None] = mapped_column(Float)
+    # The persona requests are matched to first ("default:…", "profile:…" or a stored persona's id).
+    active_persona: Mapped[str | None] = mapped_column(String(64))
 
 
 class ApiKey(Base):
@@ -93,6 +95,7 @@ class Generation(Base):
     """One generation request and its lifecycle (pending → processing → completed | failed)."""
 
     __tablename__ = "generations"
+    working_status = "processing"  # the status a claimed job has (see db/leases.py)
     __table_args__ = (
         Index("ix_generations_user_created", "user_id", "created_at"),
         Index("ix_generations_status_heartbeat", "status", "heartbeat_at"),
@@ -300,3 +303,122 @@ class ProviderQuality(Base):
     beta: Mapped[float] = mapped_column(Float)
     updates: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Portfolio(Base):
+    """A designer's uploaded portfolio and its background analysis (stage 1)."""
+
+    __tablename__ = "portfolios"
+    working_status = "analysing"
+    __table_args__ = (Index("ix_portfolios_user_created", "user_id", "created_at"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))
+    # pending (queued) → analysing → ready | failed
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    error: Mapped[str | None] = mapped_column(Text)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    heartbeat_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column()
+
+
+class PortfolioImage(Base):
+    """One file of a portfolio upload: stored and analysed, or rejected/duplicate with the reason."""
+
+    __tablename__ = "portfolio_images"
+    __table_args__ = (
+        Index("ix_portfolio_images_portfolio", "portfolio_id", "position"),
+        Index("ix_portfolio_images_user_phash", "user_id", "phash"),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    portfolio_id: Mapped[str] = mapped_column(ForeignKey("portfolios.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(255))
+    # pending → analysed | failed; rejected (bad file, never stored) and duplicate are final on upload
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+    duplicate_of: Mapped[str | None] = mapped_column(String(32))
+    storage_key: Mapped[str | None] = mapped_column(String(255))
+    mime: Mapped[str | None] = mapped_column(String(32))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    bytes: Mapped[int | None] = mapped_column(Integer)
+    phash: Mapped[str | None] = mapped_column(String(16))
+    analyser: Mapped[str | None] = mapped_column(String(120))
+    spec: Mapped[dict[str, Any] | None] = mapped_column()
+    confidence: Mapped[dict[str, Any] | None] = mapped_column()
+    analysis: Mapped[dict[str, Any] | None] = mapped_column()
+    embedding: Mapped[builtins.bytes | None] = mapped_column(FeatureVector)
+    embedding_model: Mapped[str | None] = mapped_column(String(160))
+    # Feedback can make an image count more (or less) in the profile.
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    analysed_at: Mapped[datetime | None] = mapped_column()
+
+
+class StyleProfileRow(Base):
+    """A user's current style profile (stage 2) and the statistics that let it update incrementally."""
+
+    __tablename__ = "style_profiles"
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    images: Mapped[int] = mapped_column(Integer, default=0)
+    profile: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    built_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PersonaRow(Base):
+    """A user-defined persona (defaults and profile-derived ones are computed, not stored)."""
+
+    __tablename__ = "personas"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_personas_user_name"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(Text, default="")
+    keywords: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    style_preferences: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    example_prompts: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ModifierQuality(Base):
+    """Beta posterior of how often a prompt modifier pleases this user (stage 7)."""
+
+    __tablename__ = "modifier_quality"
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    modifier: Mapped[str] = mapped_column(String(64), primary_key=True)
+    alpha: Mapped[float] = mapped_column(Float)
+    beta: Mapped[float] = mapped_column(Float)
+    updates: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PromptCache(Base):
+    """LLM prompt enhancements by input hash, so the same input never pays twice."""
+
+    __tablename__ = "prompt_cache"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(160))
+    family: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CommandRow(Base):
+    """A typed or spoken command, its parsed intent and the generation it started."""
+
+    __tablename__ = "commands"
+    __table_args__ = (Index("ix_commands_user_created", "user_id", "created_at"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    intent: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    generation_id: Mapped[str | None] = mapped_column(ForeignKey("generations.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -94,6 +94,13 @@ class GenerationSettings(CamelModel):
         return max(min_side, round(long_side * rw / rh / 8) * 8), long_side
 
 
+class RoutePrompt(CamelModel):
+    """The prompt and negative prompt rendered for one route's model family."""
+
+    prompt: str
+    negative_prompt: str
+
+
 class PlannedImage(CamelModel):
     """One image slot of a generation: what to make and how."""
 
@@ -108,6 +115,18 @@ class PlannedImage(CamelModel):
     quality: Quality
     route: str | None = Field(None, description="provider:model chosen by routing (None: the plan's).")
     fallbacks: list[str] = Field(default_factory=list, description="Routes to try next, in order.")
+    prompts: dict[str, RoutePrompt] = Field(
+        default_factory=dict, description="The prompt rendered for each route this slot may use."
+    )
+    modifiers: list[str] = Field(default_factory=list, description="Prompt modifier ids chosen (stage 7).")
+    persona: str | None = Field(None, description="The persona the request was matched to (stage 5).")
+    cluster: int | None = Field(None, description="The profile direction an exploratory slot came from.")
+
+    def prompt_for(self, route: str) -> RoutePrompt:
+        """The prompt rendered for `route` (the planned one when the route was not planned for)."""
+        return self.prompts.get(route) or RoutePrompt(
+            prompt=self.prompt, negative_prompt=self.negative_prompt
+        )
 
 
 class GenerationPlan(CamelModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,22 @@ class ImportResult:
     warnings: list[str] = field(default_factory=list)
     prompts: list[str | None] = field(default_factory=list)
     job_id: str | None = None
+
+
+def import_each(
+    items: list[Any], prefix: str, one: Callable[..., tuple[GarmentSpec, list[str]]]
+) -> ImportResult:
+    """Import every object of a list with `one(item, where=...)`, naming the bad item's position."""
+    result = ImportResult(specs=[])
+    for i, item in enumerate(items):
+        where = f"{prefix}[{i}]"
+        if not isinstance(item, dict):
+            raise InvalidInput(f"{where} is not an object", field=where)
+        spec, warnings = one(item, where=where)
+        result.specs.append(spec)
+        result.warnings.extend(warnings)
+        result.prompts.append(None)
+    return result
 
 
 def is_legacy_record(data: object) -> bool:

@@ -27,46 +27,56 @@ def build_huey(settings: Settings) -> Any:
     return SqliteHuey(name=name, filename=str(settings.data_dir / "queue.db"), results=False)
 
 
+Task = Callable[[str], str]  # an id in, a final status out
+Recoverer = Callable[[], list[str]]  # ids of jobs a crashed worker left or that were never enqueued
+
+
 class JobQueue:
-    """The studio's queue: enqueue generations, run consumers, resume interrupted work."""
+    """The studio's queue: enqueue jobs by kind (generation, portfolio), run consumers, resume work."""
 
-    def __init__(
-        self, huey: Any, run_generation: Callable[[str], str], requeue_stalled: Callable[[], list[str]]
-    ) -> None:
+    def __init__(self, huey: Any, tasks: dict[str, tuple[Task, Recoverer]]) -> None:
         self.huey = huey
-        self._requeue_stalled = requeue_stalled
-
-        @huey.task(name="generation.run", retries=2, retry_delay=5)  # type: ignore[untyped-decorator]
-        def generation_task(generation_id: str) -> None:
-            """Run one generation (thin: the id in, the runner does the work)."""
-            status = run_generation(generation_id)
-            log.info("generation %s: %s", generation_id, status)
-
-        self._generation_task = generation_task
+        self._recoverers = {kind: recover for kind, (_, recover) in tasks.items()}
+        self._tasks: dict[str, Any] = {kind: self._register(kind, run) for kind, (run, _) in tasks.items()}
         self._consumer: Any = None
         self._recovery: threading.Thread | None = None
         self._stop = threading.Event()
+
+    def _register(self, kind: str, run: Task) -> Any:
+        @self.huey.task(name=f"{kind}.run", retries=2, retry_delay=5)  # type: ignore[untyped-decorator]
+        def task(job_id: str) -> None:
+            """Run one job (thin: the id in, a service does the work)."""
+            status = run(job_id)
+            log.info("%s %s: %s", kind, job_id, status)
+
+        return task
+
+    def enqueue(self, kind: str, job_id: str) -> None:
+        """Put a job of `kind` on the queue."""
+        self._tasks[kind](job_id)
+
+    def enqueue_generation(self, generation_id: str) -> None:
+        """Put a generation on the queue."""
+        self.enqueue("generation", generation_id)
 
     @property
     def backend(self) -> str:
         """'redis' or 'sqlite'."""
         return "redis" if type(self.huey).__name__ == "RedisHuey" else "sqlite"
 
-    def enqueue_generation(self, generation_id: str) -> None:
-        """Put a generation on the queue."""
-        self._generation_task(generation_id)
-
     def pending_count(self) -> int:
         """Messages waiting in the queue (health check: proves the queue storage answers)."""
         return int(self.huey.pending_count())
 
     def recover(self) -> list[str]:
-        """Re-enqueue generations left by crashed workers or never enqueued; returns their ids."""
-        ids = self._requeue_stalled()
-        for generation_id in ids:
-            log.warning("resuming interrupted generation %s", generation_id)
-            self.enqueue_generation(generation_id)
-        return ids
+        """Re-enqueue jobs left by crashed workers or never enqueued; returns their ids."""
+        resumed = []
+        for kind, requeue in self._recoverers.items():
+            for job_id in requeue():
+                log.warning("resuming interrupted %s %s", kind, job_id)
+                self.enqueue(kind, job_id)
+                resumed.append(job_id)
+        return resumed
 
     def start_consumers(self, workers: int, recovery_interval: float) -> None:
         """Start consumer threads in this process (no signal handlers: the host process owns those)."""

@@ -5,19 +5,33 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from designer_bff.domain.generation import GenerationPlan, GenerationSettings, PlannedImage
+from designer_bff.domain.generation import GenerationPlan, GenerationSettings, PlannedImage, RoutePrompt
+from designer_bff.domain.intent import Intent
+from designer_bff.domain.persona import Persona
+from designer_bff.domain.profile import StyleProfile
 from designer_bff.domain.spec import GarmentSpec
-from designer_bff.pipeline.prompt import build_prompt
+from designer_bff.pipeline.modifiers import Posterior
+from designer_bff.pipeline.persona import TextEmbedder
+from designer_bff.pipeline.prompt import PromptParts, prompt_parts, render_pair
 from designer_bff.pipeline.query import parse_prompt
 from designer_bff.pipeline.routing import OFFLINE_PROVIDER, RouteChoice, RouteNeeds
 from designer_bff.pipeline.sampling import complete_spec
+from designer_bff.pipeline.understanding import (
+    PersonaChoice,
+    choose_persona,
+    merge_trees,
+    persona_fill,
+    pick_modifiers,
+    sample_trees,
+)
 from designer_bff.providers.registry import ProviderRegistry
+from designer_bff.taxonomy import load_taxonomy
 
 Chooser = Callable[[GarmentSpec, RouteNeeds, random.Random], RouteChoice]
 
@@ -62,7 +76,8 @@ class StageRecorder:
 
 @dataclass(frozen=True)
 class PlanRequest:
-    """What the planning stages need: text and/or partial specs, how many, and the settings."""
+    """What the planning stages need: text, intent and/or partial specs, how many, the settings, and what
+    is known about the designer (profile, personas, learned modifier preferences)."""
 
     count: int
     settings: GenerationSettings
@@ -73,91 +88,158 @@ class PlanRequest:
     hints: dict[str, Any] = field(default_factory=dict)
     boosts: dict[str, dict[str, float]] = field(default_factory=dict)  # from open coverage gaps
     budget_per_image_usd: float | None = None  # the tightest spending limit left, shared per image
+    intent: Intent | None = None  # a parsed command
+    profile: StyleProfile | None = None
+    personas: tuple[Persona, ...] = ()
+    active_persona: str | None = None
+    persona_embedder: TextEmbedder | None = None
+    persona_threshold: float = 0.6
+    modifier_posteriors: Mapping[str, Posterior] = field(default_factory=dict)
+    temperature: float = 0.3
+    # Learned attribute preferences (spec path → value → factor); the feedback stage fills these.
+    preference_weights: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The designer's own words: the command or the prompt."""
+        return (self.intent.command if self.intent else None) or self.prompt or ""
 
 
-def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
-    """Deep merge: values in `top` win over `base`."""
-    merged = dict(base)
-    for key, value in top.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        elif value not in (None, [], {}):
-            merged[key] = value
-    return merged
+def _query(request: PlanRequest, recorder: StageRecorder, warnings: list[str]) -> dict[str, Any]:
+    """Stage 3: the partial spec the request's words fix."""
+    with recorder.stage(
+        "query", prompt=request.prompt, command=request.text if request.intent else None
+    ) as out:
+        if request.intent is not None:
+            out.update(intent=request.intent.model_dump(mode="json", by_alias=True, exclude_defaults=True))
+            return request.intent.to_spec_tree()
+        if not request.prompt:
+            return {}
+        parsed = parse_prompt(request.prompt)
+        out.update(attributes=parsed.attributes, colors=parsed.colors, unplaced=parsed.unplaced)
+        if parsed.unplaced:
+            warnings.append("words not matched to the taxonomy: " + ", ".join(parsed.unplaced))
+        return parsed.to_spec_tree()
+
+
+def _specs(
+    request: PlanRequest, words: dict[str, Any], recorder: StageRecorder, warnings: list[str]
+) -> tuple[list[GarmentSpec], list[int | None], list[list[str]], PersonaChoice]:
+    """Stages 4 and 5: sampled partial specs, filled from the persona, completed."""
+    bases = [merge_trees(merge_trees(request.hints, b), words) for b in request.partial_specs] or [
+        merge_trees(request.hints, words)
+    ]
+    with recorder.stage(
+        "sampling", count=request.count, seed=request.seed, bases=len(bases), boosts=request.boosts
+    ) as out:
+        sampled = sample_trees(
+            count=request.count,
+            seed=request.seed,
+            bases=bases,
+            intent=request.intent,
+            profile=request.profile,
+            temperature=request.temperature,
+            preference_weights=request.preference_weights,
+            boosts=request.boosts,
+        )
+        warnings.extend(sampled.warnings)
+        out.update(mode=sampled.mode, temperature=request.temperature, profile=request.profile is not None)
+        if any(c is not None for c in sampled.clusters):
+            out.update(clusters=dict(Counter(str(c) for c in sampled.clusters)))
+    with recorder.stage("persona", active=request.active_persona, personas=len(request.personas)) as out:
+        choice = choose_persona(
+            request.text, request.personas, request.persona_embedder, request.active_persona
+        )
+        trees, keywords = [], []
+        directions = {p.id: p for p in request.personas if p.source == "profile"}
+        for i, tree in enumerate(sampled.trees):
+            cluster = sampled.clusters[i]
+            filled, injected = persona_fill(
+                tree,
+                choice,
+                request.persona_threshold,
+                random.Random(f"persona:{request.seed}:{i}"),
+                direction=directions.get(f"profile:{cluster}") if cluster is not None else None,
+            )
+            trees.append(filled)
+            keywords.append(injected)
+        out.update(
+            persona=choice.persona.name if choice.persona else None,
+            score=choice.match.score if choice.match else None,
+            threshold=request.persona_threshold,
+            injected=sorted({k for ks in keywords for k in ks}),
+            top=[{"name": m.name, "score": m.score} for m in choice.matches[:3]],
+        )
+    specs = [
+        complete_spec(tree, random.Random(f"{request.seed}:{i}"), request.boosts)
+        for i, tree in enumerate(trees)
+    ]
+    recorder.stages["sampling"]["output"].update(
+        garments=sorted({s.garment.type for s in specs}), captions=[s.caption() for s in specs[:10]]
+    )
+    return specs, sampled.clusters, keywords, choice
 
 
 def plan_generation(
     request: PlanRequest, registry: ProviderRegistry, *, choose_route: Chooser, recorder: StageRecorder
 ) -> tuple[GenerationPlan, list[RouteChoice]]:
-    """Run stages 3, 4, 6 and 8: the full plan of images to make, and the routing decision of each."""
+    """Run stages 3–8: the full plan of images to make, and the routing decision of each."""
     warnings: list[str] = []
-    choices: list[RouteChoice] = []
-    with recorder.stage("query", prompt=request.prompt) as out:
-        parsed_tree: dict[str, Any] = {}
-        if request.prompt:
-            parsed = parse_prompt(request.prompt)
-            parsed_tree = parsed.to_spec_tree()
-            out.update(attributes=parsed.attributes, colors=parsed.colors, unplaced=parsed.unplaced)
-            if parsed.unplaced:
-                warnings.append("words not matched to the taxonomy: " + ", ".join(parsed.unplaced))
-
-    with recorder.stage(
-        "sampling",
-        count=request.count,
-        seed=request.seed,
-        partialSpecs=len(request.partial_specs),
-        boosts=request.boosts,
-    ) as out:
-        bases = list(request.partial_specs) or [{}]
-        specs = []
-        for i in range(request.count):
-            # Analysis hints < given spec < the user's words: the most explicit source wins.
-            tree = _merge(_merge(request.hints, bases[i % len(bases)]), parsed_tree)
-            specs.append(complete_spec(tree, random.Random(f"{request.seed}:{i}"), request.boosts))
-        out.update(
-            garments=sorted({s.garment.type for s in specs}), captions=[s.caption() for s in specs[:10]]
-        )
-
-    with recorder.stage("prompt", images=len(specs)) as out:
-        prompts = [
-            build_prompt(spec, user_prompt=request.prompt, user_negative=request.negative_prompt)
-            for spec in specs
+    words = _query(request, recorder, warnings)
+    specs, clusters, keywords, persona = _specs(request, words, recorder, warnings)
+    # The user's own words go into prompts only when they are a description, not a command.
+    user_words = request.prompt if request.intent is None else None
+    with recorder.stage("optimization", modifiers=len(request.modifier_posteriors)) as out:
+        chosen = [
+            pick_modifiers(spec, request.modifier_posteriors, random.Random(f"modifiers:{request.seed}:{i}"))
+            for i, spec in enumerate(specs)
         ]
-        out.update(
-            example=prompts[0].prompt if prompts else None,
-            negativePrompt=prompts[0].negative_prompt if prompts else None,
-        )
-
+        out.update(chosen=dict(Counter(m.id for mods in chosen for m in mods).most_common()))
+    signature = _signature(request.profile)
+    parts = [
+        prompt_parts(spec, user_prompt=user_words, signature=signature, persona_keywords=kw, modifiers=mods)
+        for spec, kw, mods in zip(specs, keywords, chosen, strict=True)
+    ]
+    choices: list[RouteChoice] = []
+    items: list[PlannedImage] = []
     with recorder.stage("routing", requested=request.settings.provider) as out:
-        items = []
-        for i, (spec, pair) in enumerate(zip(specs, prompts, strict=True)):
+        for i, spec in enumerate(specs):
             width, height = request.settings.dimensions(min_side=64, max_side=4096)
             needs = RouteNeeds(
-                prompt_length=len(pair.prompt),
+                # Each route gets a prompt rendered within its own limit; only the user's words are fixed.
+                prompt_length=len(user_words or ""),
                 width=width,
                 height=height,
                 aspect_ratio=request.settings.ratio(),
                 quality=request.settings.quality,
-                negative_prompt=bool(pair.negative_prompt),
+                negative_prompt=True,
                 budget_left_usd=request.budget_per_image_usd,
             )
             choice = choose_route(spec, needs, random.Random(f"route:{request.seed}:{i}"))
+            choices.append(choice)
             caps = registry.get(choice.route).capabilities
             width, height = request.settings.dimensions(min_side=caps.min_side, max_side=caps.max_side)
-            choices.append(choice)
+            prompts = {
+                route: _render(parts[i], registry, route, spec, request.negative_prompt)
+                for route in (choice.route, *choice.fallbacks)
+            }
             items.append(
                 PlannedImage(
                     slot=i,
-                    source=i % len(bases),
+                    source=i % max(1, len(request.partial_specs)),
                     spec=spec,
-                    prompt=pair.prompt,
-                    negative_prompt=pair.negative_prompt,
+                    prompt=prompts[choice.route].prompt,
+                    negative_prompt=prompts[choice.route].negative_prompt,
+                    prompts=prompts,
                     seed=(request.seed * 1_000_003 + i) % (2**31 - 1),
                     width=width,
                     height=height,
                     quality=request.settings.quality,
                     route=choice.route,
                     fallbacks=list(choice.fallbacks),
+                    modifiers=[m.id for m in chosen[i]],
+                    persona=persona.persona.id if persona.persona else None,
+                    cluster=clusters[i],
                 )
             )
         routes = Counter(c.route for c in choices)
@@ -167,6 +249,51 @@ def plan_generation(
             reasons=sorted({c.reason for c in choices})[:5],
             fallbacks=sorted({f for c in choices for f in c.fallbacks}),
         )
+    with recorder.stage("prompt", images=len(items)) as out:
+        families = Counter(registry.get(item.route or "").capabilities.prompt_family for item in items)
+        out.update(
+            families=dict(families),
+            example=items[0].prompt if items else None,
+            negativePrompt=items[0].negative_prompt if items else None,
+            signature=signature,
+        )
     main = routes.most_common(1)[0][0] if choices else registry.resolve(OFFLINE_PROVIDER)
     plan = GenerationPlan(provider=main, model=registry.get(main).model, items=items, warnings=warnings)
     return plan, choices
+
+
+def _render(
+    parts: PromptParts, registry: ProviderRegistry, route: str, spec: GarmentSpec, negative: str | None
+) -> RoutePrompt:
+    """Stage 6 for one route: its family's rendering within its length limit."""
+    caps = registry.get(route).capabilities
+    pair = render_pair(
+        parts,
+        caps.prompt_family,
+        max_length=caps.max_prompt_length,
+        negative_supported=caps.negative_prompt,
+        spec=spec,
+        user_negative=negative,
+    )
+    return RoutePrompt(prompt=pair.prompt, negative_prompt=pair.negative_prompt)
+
+
+def _signature(profile: StyleProfile | None) -> str | None:
+    """The designer's signature from their profile: colours, fabric and details that recur."""
+    if profile is None:
+        return None
+    sig = profile.signature
+    patterns = set(load_taxonomy().category("pattern").values)
+    details = [f"{d.value} prints" if d.value in patterns else d.value for d in sig.details[:2]]
+    pieces = [
+        _and([c.name for c in sig.colors[:3]]) + " palette" if sig.colors else "",
+        _and([f.value for f in sig.fabrics[:2]]),
+        _and([d for d in details if d not in ("solid prints", "none")]),
+    ]
+    text = "; ".join(p for p in pieces if p)
+    return f"signature {text}" if text else None
+
+
+def _and(words: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)

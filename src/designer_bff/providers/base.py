@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from designer_bff.domain.spec import GarmentSpec
+
+# How a model wants its prompt (stage 6 renders one per family): "sd" = weighted tags "(silk:1.2)" in
+# CLIP 77-token windows; "sd-plain" = the same tags without weight syntax (pipelines that do not parse
+# it); "flux"/"imagen"/"dalle"/"gpt-image"/"gemini" = natural prose in each model's register;
+# "tech-flat" = the offline renderer, which reads the spec and only shows the prompt.
+PromptFamily = Literal["sd", "sd-plain", "flux", "imagen", "dalle", "gpt-image", "gemini", "tech-flat"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,7 @@ class Capabilities:
     qualities: tuple[str, ...] = ("standard",)
     # Prior for the routing speed term until latencies have been observed.
     typical_latency_s: float = 10.0
+    prompt_family: PromptFamily = "gpt-image"
 
 
 @dataclass(frozen=True)

@@ -149,6 +149,7 @@ class ComfyUIProvider:
             max_side=MAX_SIDE,
             # Quality only changes the size the planner asks for; the graph's steps stay the template's.
             qualities=("standard", "hd"),
+            prompt_family="sd",
             typical_latency_s=15.0,  # SD 1.5, 25 steps at 1024 px on a consumer GPU
         )
 

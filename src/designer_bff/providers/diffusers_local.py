@@ -67,6 +67,7 @@ class DiffusersProvider:
         # SD 1.x/2.x were trained at 512-768 px, and a CPU needs minutes per image beyond 1024.
         max_side=MAX_SIDE,
         qualities=("standard", "hd"),  # quality only changes the size the planner asks for
+        prompt_family="sd-plain",  # StableDiffusionPipeline reads "(x:1.2)" literally
         typical_latency_s=90.0,  # SD 1.5, 25 steps at 512 px on two CPU cores
     )
 

@@ -91,6 +91,7 @@ def _caps(*, tiers: tuple[str, ...], max_side: int, latency: float) -> Capabilit
         max_side=max_side,
         qualities=("standard", "hd") if len(tiers) > 1 else ("standard",),
         typical_latency_s=latency,
+        prompt_family="gemini",
     )
 
 

@@ -122,6 +122,7 @@ MODELS: dict[str, _Model] = {
             max_side=1792,
             qualities=("standard", "hd"),
             typical_latency_s=15.0,
+            prompt_family="dalle",
         ),
         prices=PriceTable(
             as_of="2023-12-25",

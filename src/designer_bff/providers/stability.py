@@ -86,6 +86,7 @@ class StabilityProvider:
             # The API has no quality knob: both tiers get the model's one output at the same price.
             qualities=("standard", "hd"),
             typical_latency_s=self._spec.typical_latency_s,
+            prompt_family="sd",  # v2beta reads "(word:weight)"
         )
         usd = round(self._spec.credits * USD_PER_CREDIT, 4)
         self.prices = PriceTable(as_of=PRICES_AS_OF, source=PRICES_SOURCE, rows=(Price(usd),))

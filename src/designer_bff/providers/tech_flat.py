@@ -17,6 +17,7 @@ class TechFlatProvider:
         seed=True,
         qualities=("standard", "hd"),
         typical_latency_s=0.2,
+        prompt_family="tech-flat",
     )
     prices = FREE
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
@@ -55,6 +55,8 @@ class SlotJob:
     category: str
     request: ImageRequest
     routes: tuple[str, ...]
+    # (prompt, negative prompt) rendered for each route's model family; `request` holds the first route's.
+    prompts: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,7 @@ class Dispatcher:
                 )
                 vendor_ref = row.vendor_ref
             try:
-                request = self._request_for(job, provider, cid, vendor_ref)
+                request = self._request_for(job, route, provider, cid, vendor_ref)
                 guard(provider.price_usd(request.width, request.height, request.quality))
                 image, latency_s = self._call(route, provider, request, cid)
             except (ProviderError, BudgetExceeded) as exc:
@@ -172,7 +174,7 @@ class Dispatcher:
         return None
 
     def _request_for(
-        self, job: SlotJob, provider: ImageProvider, cid: str, vendor_ref: str | None
+        self, job: SlotJob, route: str, provider: ImageProvider, cid: str, vendor_ref: str | None
     ) -> ImageRequest:
         def remember(ref: str) -> None:
             with self.db.session() as s:
@@ -180,10 +182,11 @@ class Dispatcher:
                 if row is not None:
                     row.vendor_ref = ref
 
-        negative = job.request.negative_prompt if provider.capabilities.negative_prompt else None
+        prompt, negative = job.prompts.get(route, (job.request.prompt, job.request.negative_prompt or ""))
         return replace(
             job.request,
-            negative_prompt=negative,
+            prompt=prompt,
+            negative_prompt=(negative or None) if provider.capabilities.negative_prompt else None,
             idempotency_key=cid,
             vendor_ref=vendor_ref,
             on_submitted=remember,

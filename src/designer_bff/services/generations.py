@@ -19,7 +19,7 @@ from designer_bff.domain.generation import GenerationSettings
 from designer_bff.domain.spec import GarmentSpec
 from designer_bff.errors import BudgetExceeded, InvalidInput
 from designer_bff.imaging import inspect_upload
-from designer_bff.importers.vlt import import_legacy, is_legacy_envelope, is_legacy_record
+from designer_bff.importers.detect import import_any
 from designer_bff.pipeline.run import StageRecorder
 from designer_bff.providers.registry import ProviderRegistry
 from designer_bff.services.planning import Planner
@@ -57,6 +57,7 @@ class GenerationService:
         providers: ProviderRegistry,
         planner: Planner,
         enqueue: Callable[[str], None],
+        on_feedback: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -64,6 +65,7 @@ class GenerationService:
         self.providers = providers
         self.planner = planner
         self.enqueue = enqueue
+        self.on_feedback = on_feedback
 
     def _check(self, count: int, settings: GenerationSettings) -> GenerationSettings:
         limit = self.settings.max_images_per_request
@@ -100,6 +102,34 @@ class GenerationService:
             "strategy": routing.get("strategy"),
         }
 
+    def preview(
+        self,
+        user_id: str,
+        request: dict[str, Any],
+        count: int,
+        settings: GenerationSettings,
+        *,
+        show: int = 12,
+    ) -> dict[str, Any]:
+        """The plan of a request without running it: specs, prompts, routes, stages and estimate."""
+        settings = self._check(count, settings)
+        recorder = StageRecorder()
+        planned = self.planner.plan(user_id, request, settings, count, recorder)
+        items = planned.plan.items
+        return {
+            "candidates": len(items),
+            "kept": count,
+            "specs": [i.spec.model_dump(mode="json", by_alias=True, exclude_none=True) for i in items[:show]],
+            "captions": [i.spec.caption() for i in items],
+            "prompts": [
+                {"slot": i.slot, "route": i.route, "prompt": i.prompt, "negativePrompt": i.negative_prompt}
+                for i in items[: min(show, 3)]
+            ],
+            "stages": {k: v["output"] for k, v in recorder.stages.items()},
+            "estimate": planned.estimate.to_dict(),
+            "warnings": planned.plan.warnings,
+        }
+
     def _create(
         self,
         user_id: str,
@@ -108,6 +138,7 @@ class GenerationService:
         count: int,
         settings: GenerationSettings,
         generation_id: str | None = None,
+        run_at: datetime | None = None,
     ) -> Generation:
         settings = self._check(count, settings)
         # Plan once before anything is stored or queued: a request over budget (or one no provider can
@@ -120,7 +151,10 @@ class GenerationService:
                     id=generation_id or new_id(),
                     user_id=user_id,
                     mode=mode,
-                    status="pending",
+                    # A scheduled generation waits: `heartbeat_at` holds when it may start (the recovery
+                    # loop hands it to the queue then).
+                    status="scheduled" if run_at else "pending",
+                    heartbeat_at=run_at,
                     request=request,
                     settings=settings.model_dump(mode="json", by_alias=True, exclude_none=True),
                     requested_count=count,
@@ -129,8 +163,21 @@ class GenerationService:
             )
         # Enqueue after commit: a worker must find the row. If this process dies in between, the
         # recovery pass re-enqueues pending generations.
-        self.enqueue(generation.id)
+        if run_at is None:
+            self.enqueue(generation.id)
         return generation
+
+    def from_command(
+        self,
+        user_id: str,
+        *,
+        request: dict[str, Any],
+        count: int,
+        settings: GenerationSettings,
+        run_at: datetime | None = None,
+    ) -> Generation:
+        """Start (or schedule for `run_at`) a generation from a parsed command."""
+        return self._create(user_id, "command", request, count, settings, run_at=run_at)
 
     def from_prompt(
         self,
@@ -151,7 +198,7 @@ class GenerationService:
     def from_spec(
         self, user_id: str, *, spec: dict[str, Any], count: int | None, settings: GenerationSettings
     ) -> tuple[Generation, list[str]]:
-        """Start a generation from a canonical spec or a legacy VLT record/envelope."""
+        """Start a generation from a canonical spec or a legacy record (VLT, coverage, ultra-detailed)."""
         request, warnings = self.spec_request(spec)
         count = count or len(request["specs"])
         return self._create(user_id, "spec", request, count, settings), warnings
@@ -160,8 +207,8 @@ class GenerationService:
     def spec_request(spec: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         """The stored request of a canonical spec or legacy VLT record/envelope, and import warnings."""
         warnings: list[str] = []
-        if is_legacy_record(spec) or is_legacy_envelope(spec):
-            result = import_legacy(spec)
+        result = import_any(spec)  # VLT record/envelope, six-attribute coverage record, ultra-detailed
+        if result is not None:
             trees = [s.model_dump(mode="json", exclude_none=True) for s in result.specs]
             warnings = result.warnings
         else:
@@ -275,7 +322,7 @@ class GenerationService:
                     raise InvalidInput(
                         f"asset {asset_id} is not part of generation {generation_id}", field="assetId"
                     )
-            return Feedback(s).add(
+            row = Feedback(s).add(
                 GenerationFeedback(
                     generation_id=generation_id,
                     asset_id=asset_id,
@@ -285,6 +332,12 @@ class GenerationService:
                     comment=comment,
                 )
             )
+        if asset_id is not None and self.on_feedback is not None:
+            try:
+                self.on_feedback(user_id)  # standouts and hearts join the style profile
+            except Exception:  # the reaction is stored; a profile hiccup must not lose it
+                log.exception("profile update after feedback on %s failed", asset_id)
+        return row
 
     def asset(self, asset_id: str, *, user_id: str | None) -> GenerationAsset:
         """An asset row: the owner's, or any when `user_id` is None (caller verified a URL signature)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -11,6 +11,7 @@ from designer_bff.config import Settings
 from designer_bff.db.engine import Database
 from designer_bff.db.repositories import Coverage
 from designer_bff.domain.generation import GenerationPlan, GenerationSettings
+from designer_bff.domain.intent import Intent
 from designer_bff.errors import BudgetExceeded, InvalidInput
 from designer_bff.imaging import load_rgb
 from designer_bff.pipeline.analysis import dominant_colors, spec_hints_from_colors
@@ -19,8 +20,17 @@ from designer_bff.pipeline.run import PlanRequest, StageRecorder, plan_generatio
 from designer_bff.providers.registry import ProviderRegistry
 from designer_bff.services.costs import Budget, Costs, Estimate
 from designer_bff.services.coverage import boosts_from_rows, user_coverage
+from designer_bff.services.enhancement import CachedEnhancer
 from designer_bff.services.routing import Router
 from designer_bff.storage.base import BlobStore
+
+
+class DesignerContext(Protocol):
+    """What planning knows about a designer: profile, personas, learned modifier preferences."""
+
+    def for_user(self, user_id: str) -> dict[str, Any]:
+        """PlanRequest fields: profile, personas, active_persona, persona_embedder, modifier_posteriors."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,8 @@ class Planner:
         registry: ProviderRegistry,
         router: Router,
         costs: Costs,
+        designer: DesignerContext | None = None,
+        enhancer: CachedEnhancer | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -51,6 +63,8 @@ class Planner:
         self.registry = registry
         self.router = router
         self.costs = costs
+        self.designer = designer
+        self.enhancer = enhancer
 
     def plan(
         self,
@@ -59,8 +73,13 @@ class Planner:
         settings: GenerationSettings,
         requested_count: int,
         recorder: StageRecorder,
+        *,
+        enhance: bool = False,
     ) -> Planned:
-        """Plan every candidate image and check the plan against the user's budget (BudgetExceeded)."""
+        """Plan every candidate image and check the plan against the user's budget (BudgetExceeded).
+
+        `enhance` runs the optional LLM prompt enhancement (only for a generation about to run: estimates
+        and previews never call the text model)."""
         count = settings.candidates_for(requested_count)
         sources = len(request.get("specs") or ()) or 1
         # Several given specs (a VLT envelope): the same number of candidates for each, so the
@@ -71,9 +90,15 @@ class Planner:
             gaps = list(Coverage(s).open_gaps(user_id))
         boosts = boosts_from_rows(gaps, auto_boost=user_coverage(raw_coverage).auto_boost)
         budget = self.costs.budget(user_id)
+        intent = Intent.model_validate(request["intent"]) if request.get("intent") else None
+        known = self.designer.for_user(user_id) if self.designer else {}
         try:
             plan, choices = plan_generation(
                 PlanRequest(
+                    intent=intent,
+                    temperature=self.settings.exploration_temperature,
+                    persona_threshold=self.settings.persona_threshold,
+                    **known,
                     boosts=boosts,
                     count=count,
                     settings=settings,
@@ -99,6 +124,10 @@ class Planner:
                     estimate={"images": count, "lowUsd": round(cheapest, 6)},
                 ) from exc
             raise InvalidInput(str(exc), field="settings.provider") from exc
+        if enhance and self.enhancer is not None:
+            with recorder.stage("enhancement", images=len(plan.items)) as out:
+                plan, summary = self.enhancer.enhance(plan, self.registry)
+                out.update(summary)
         estimate = self.costs.estimate(plan.items)
         self.costs.check(budget, estimate)
         return Planned(plan, choices, estimate, budget)

@@ -135,7 +135,7 @@ class GenerationRunner:
             user_id, request = generation.user_id, dict(generation.request)
             settings = GenerationSettings.model_validate(generation.settings)
             requested = generation.requested_count
-        planned = self.planner.plan(user_id, request, settings, requested, recorder)
+        planned = self.planner.plan(user_id, request, settings, requested, recorder, enhance=True)
         self.planner.router.record(generation_id, user_id, planned.plan.items, planned.choices)
         with self.db.session() as s:
             generation = Generations(s).get(generation_id, user_id=None)
@@ -225,6 +225,7 @@ class GenerationRunner:
                 idempotency_key=asset_id_for(generation_id, item.slot),
             ),
             routes=(route, *item.fallbacks),
+            prompts={r: (p.prompt, p.negative_prompt) for r, p in item.prompts.items()},
         )
 
     def _persist(
@@ -235,9 +236,10 @@ class GenerationRunner:
         if image.mime not in ("image/png", "image/webp"):
             # Metadata travels in PNG text chunks or WebP XMP: other formats become high-quality WebP.
             image = replace(image, data=to_webp(image.data, quality=100), mime="image/webp")
+        used = item.prompt_for(f"{image.provider}:{image.model}")
         metadata = {
-            "prompt": item.prompt,
-            "negative_prompt": item.negative_prompt,
+            "prompt": used.prompt,
+            "negative_prompt": used.negative_prompt,
             "revised_prompt": image.revised_prompt,
             "spec": item.spec.model_dump(mode="json", by_alias=True, exclude_none=True),
             "seed": image.seed,
@@ -264,6 +266,7 @@ class GenerationRunner:
         """Thumbnail, validate and embed a delivered image, then commit its asset row."""
         asset_id = asset_id_for(generation_id, item.slot)
         image = delivery.image
+        used = item.prompt_for(delivery.route)
         thumb_key = make_key(user_id, day, "thumbnail", asset_id, "webp")
         # Blobs first, row last: the row is the commit point; a crash before it leaves blobs that the
         # re-run overwrites under the same keys (and the ledger spares it paying again).
@@ -289,8 +292,8 @@ class GenerationRunner:
                         model=image.model,
                         seed=image.seed,
                         spec=item.spec.model_dump(mode="json", by_alias=True, exclude_none=True),
-                        prompt=item.prompt,
-                        negative_prompt=item.negative_prompt,
+                        prompt=used.prompt,
+                        negative_prompt=used.negative_prompt,
                         cost_usd=image.cost_usd,
                         **checked,
                     )

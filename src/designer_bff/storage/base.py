@@ -8,7 +8,7 @@ from typing import Protocol
 
 from designer_bff.errors import InvalidInput
 
-KINDS = ("image", "thumbnail", "upload", "reference")
+KINDS = ("image", "thumbnail", "upload", "reference", "portfolio")
 EXTENSIONS = ("png", "webp", "jpg")
 CONTENT_TYPES = {"png": "image/png", "webp": "image/webp", "jpg": "image/jpeg"}
 

@@ -134,7 +134,7 @@ def list_generations(
     user: CurrentUser,
     container: ContainerDep,
     status_filter: Annotated[
-        Literal["pending", "processing", "completed", "failed"] | None, Query(alias="status")
+        Literal["scheduled", "pending", "processing", "completed", "failed"] | None, Query(alias="status")
     ] = None,
     since: datetime | None = None,
     until: datetime | None = None,

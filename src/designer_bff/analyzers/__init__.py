@@ -1,0 +1,1 @@
+"""Stage 1 analysers: image → canonical spec fragment with a confidence per attribute."""
