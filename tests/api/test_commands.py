@@ -50,7 +50,8 @@ def test_a_command_starts_a_generation_that_makes_its_specs(client: Any) -> None
     alice = register(client)
     r = client.post(
         "/api/voice/process-text",
-        json={"command": "make me 3 bohemian style dresses", "settings": {"size": "128x160"}},
+        # A fixed seed: this is about command → generation, not about how often validation rejects a print.
+        json={"command": "make me 3 bohemian style dresses", "settings": {"size": "128x160", "seed": 7}},
         headers=alice,
     )
     assert r.status_code == 202
