@@ -304,6 +304,10 @@ class Settings(BaseSettings):
     exploration_temperature: float = Field(
         0.3, ge=0, le=2, description="Exploratory sampling: 0 follows the profile, higher mutates more."
     )
+    global_learning: bool = Field(
+        False,
+        description="Each feature's prior from all users' aggregate evidence instead of Beta(2, 2).",
+    )
 
     def model_list(self, provider: str) -> list[str]:
         """The configured model names of one vendor, in order."""

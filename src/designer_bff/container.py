@@ -29,7 +29,9 @@ from designer_bff.services.commands import CommandService, IntentParser
 from designer_bff.services.costs import Costs
 from designer_bff.services.coverage import CoverageService
 from designer_bff.services.dispatch import Dispatcher
+from designer_bff.services.feedback import FeedbackService
 from designer_bff.services.generations import GenerationService
+from designer_bff.services.learning import LearningReader, LearningService
 from designer_bff.services.personas import Designer, PersonaService
 from designer_bff.services.planning import Planner
 from designer_bff.services.portfolios import PortfolioService
@@ -212,7 +214,22 @@ class Container:
     @cached_property
     def router(self) -> Router:
         """Stage 8: route options, decisions and learned route quality."""
-        return Router(self.settings, self.db, self.providers, self.breaker)
+        return Router(self.settings, self.db, self.providers, self.breaker, self.learning.model)
+
+    @cached_property
+    def learning(self) -> LearningService:
+        """Stage 15: the per-user preference model and its learning log."""
+        return LearningService(self.settings, self.db)
+
+    @cached_property
+    def learning_reader(self) -> LearningReader:
+        """The preference model, its log and explanations as the API shows them."""
+        return LearningReader(self.learning)
+
+    @cached_property
+    def feedback(self) -> FeedbackService:
+        """Reactions, current judgements and undo; each moves the preference model."""
+        return FeedbackService(self.db, self.learning, on_change=self.profiles.refresh)
 
     @cached_property
     def costs(self) -> Costs:
@@ -242,7 +259,14 @@ class Container:
     def runner(self) -> GenerationRunner:
         """Executes generations."""
         return GenerationRunner(
-            self.settings, self.db, self.blobs, self.providers, self.embedder, self.planner, self.dispatcher
+            self.settings,
+            self.db,
+            self.blobs,
+            self.providers,
+            self.embedder,
+            self.planner,
+            self.dispatcher,
+            self.learning,
         )
 
     @cached_property
@@ -298,8 +322,8 @@ class Container:
 
     @cached_property
     def designer(self) -> Designer:
-        """What planning knows about each designer, and the modifier-learning hook (stage 7)."""
-        return Designer(self.db, self.personas, self.profiles.current)
+        """What planning knows about each designer: profile, personas, learned preferences."""
+        return Designer(self.personas, self.profiles.current, self.learning.model)
 
     @cached_property
     def commands(self) -> CommandService:
@@ -316,13 +340,13 @@ class Container:
             self.providers,
             self.planner,
             self.queue.enqueue_generation,
-            on_feedback=self.profiles.refresh,
+            learning=self.learning,
         )
 
     def foreground_generations(self) -> GenerationService:
         """Generation use cases for a caller that runs each generation itself (the CLI), not the queue."""
         return GenerationService(
-            self.settings, self.db, self.blobs, self.providers, self.planner, lambda _id: None
+            self.settings, self.db, self.blobs, self.providers, self.planner, lambda _id: None, self.learning
         )
 
     @cached_property

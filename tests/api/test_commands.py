@@ -10,6 +10,7 @@ from scipy import stats
 
 from tests.api.test_portfolios import wait_ready
 from tests.conftest import register, wait_for
+from tests.learning_fixtures import teach
 from tests.portfolio_fixtures import portfolio_pngs
 
 
@@ -163,7 +164,7 @@ def test_personas_list_create_match_activate(client: Any) -> None:
     assert client.get(f"/api/persona/{persona['id']}", headers=alice).status_code == 404
 
 
-def test_modifier_feedback_hook_steers_the_next_batch(client: Any, container: Any) -> None:
+def test_learned_modifier_preferences_steer_the_next_batch(client: Any, container: Any) -> None:
     alice = register(client)
     me = client.get("/api/auth/me", headers=alice).json()["id"]
     command = {
@@ -174,8 +175,7 @@ def test_modifier_feedback_hook_steers_the_next_batch(client: Any, container: An
     before = client.post("/api/voice/process-text", json=command, headers=alice).json()
     chosen = before["stages"]["optimization"]["chosen"]
     assert sum(n for m, n in chosen.items() if m.startswith("lighting:")) == 24  # one per candidate
-    for _ in range(30):  # thirty standouts for designs lit by golden hour
-        new = container.designer.update_modifier(me, "lighting:golden-rim", 1.0)
-    assert (new.alpha, new.beta) == (32.0, 2.0)
+    teach(container, me, ["modifier:lighting:golden-rim"], "outlier", 30)  # standouts lit by golden hour
+    assert container.learning.model(me).modifier_posteriors()["lighting:golden-rim"] == pytest.approx((32.0, 2.0))
     after = client.post("/api/voice/process-text", json=command, headers=alice).json()
     assert after["stages"]["optimization"]["chosen"].get("lighting:golden-rim", 0) >= 20

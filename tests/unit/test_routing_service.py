@@ -1,4 +1,5 @@
-"""The router around the database: learned route quality changes the choice; requests are checked."""
+"""The router around the database: learned route quality (the preference model's route features)
+changes the choice; requests are checked."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from designer_bff.errors import InvalidInput
 from designer_bff.pipeline.routing import RouteNeeds
 from designer_bff.providers.base import Capabilities, Price, PriceTable
 from designer_bff.providers.tech_flat import TechFlatProvider
+from tests.learning_fixtures import teach
 
 
 class Twin:
@@ -59,9 +61,9 @@ def test_feedback_on_a_route_shifts_later_choices_for_that_category_only(router_
     container, user = router_world
     router = container.router
     assert router.candidate_routes() == ["a:m", "b:m"]  # the offline renderer leaves routing; "off" too
-    update = router.update_quality(user, "b", "m", "dress", reward=1.0, weight=30)
-    assert (update.alpha, update.beta, update.delta_alpha, update.delta_beta) == (32.0, 2.0, 30.0, 0.0)
-    router.update_quality(user, "a", "m", "dress", reward=0.0, weight=30)
+    teach(container, user, ["route:b:m|dress"], "outlier", 30)
+    teach(container, user, ["route:a:m|dress"], "reject", 30)
+    assert container.learning.model(user).route_posteriors()[("b", "m", "dress")] == pytest.approx((32.0, 2.0))
     choose = router.chooser(user, GenerationSettings())
     dress = Counter(choose(DRESS, NEEDS, random.Random(i)).route for i in range(100))
     coat = Counter(choose(COAT, NEEDS, random.Random(i)).route for i in range(100))
@@ -73,18 +75,14 @@ def test_another_users_feedback_does_not_move_my_routing(router_world: Any) -> N
     container, user = router_world
     with container.db.session() as s:
         other = Users(s).add("o@example.com", "x").id
-    container.router.update_quality(other, "b", "m", "dress", reward=1.0, weight=100)
+    teach(container, other, ["route:b:m|dress"], "outlier", 100)
     choose = container.router.chooser(user, GenerationSettings())
     picks = Counter(choose(DRESS, NEEDS, random.Random(i)).route for i in range(100))
     assert 20 < picks["b:m"] < 80
 
 
-def test_updates_and_requests_are_checked(router_world: Any) -> None:
+def test_requests_are_checked(router_world: Any) -> None:
     container, user = router_world
-    with pytest.raises(InvalidInput, match="reward must be within"):
-        container.router.update_quality(user, "a", "m", "dress", reward=1.5)
-    with pytest.raises(InvalidInput, match="weight must not be negative"):
-        container.router.update_quality(user, "a", "m", "dress", reward=1.0, weight=-1)
     with pytest.raises(InvalidInput, match="'off' is not configured") as info:
         container.router.chooser(user, GenerationSettings(provider="off"))
     assert info.value.field == "settings.provider"

@@ -15,8 +15,10 @@ from designer_bff.api.routes import (
     auth,
     coverage,
     diversity,
+    feedback,
     generate,
     health,
+    learning,
     persona,
     portfolios,
     profile,
@@ -69,6 +71,8 @@ def create_app(container: Container | None = None, *, run_consumers: bool | None
         profile,
         persona,
         voice,
+        feedback,
+        learning,
         web,
     ):
         app.include_router(module.router)

@@ -84,9 +84,9 @@ class FromSpecBody(CamelModel):
 
 
 class FeedbackBody(CamelModel):
-    """A reaction."""
+    """A reaction: outlier (a standout), heart, save, rating 1–5, comment or reject."""
 
-    type: Literal["outlier", "heart", "rating", "comment", "reject"]
+    type: Literal["outlier", "heart", "save", "rating", "comment", "reject"]
     asset_id: str | None = Field(None, max_length=32)
     rating: int | None = None
     comment: str | None = Field(None, max_length=4000)
@@ -127,16 +127,22 @@ class AssetOut(CamelModel):
     cluster: int | None = None
     pick_rank: int | None = Field(None, description="Order in which the DPP selection picked it.")
     pick_gain: float | None = Field(None, description="Log-det gain of the pick.")
+    features: list[str] | None = Field(None, description="What the preference model knows this image by.")
+    judgement: str | None = Field(None, description="Your current judgement of it (outlier, heart, …).")
 
 
 class FeedbackOut(CamelModel):
     """A stored reaction."""
 
     id: str
+    generation_id: str
     type: str
     asset_id: str | None
     rating: int | None
     comment: str | None
+    strength: float | None = Field(None, description="How much it counts (DESIGN §4 strengths).")
+    sentiment: str | None = Field(None, description="A comment's sentiment: positive, neutral, negative.")
+    undone_at: datetime | None = None
     created_at: datetime
 
 

@@ -10,6 +10,8 @@ from designer_bff.db.tables import GenerationAsset
 from designer_bff.domain.generation import GenerationSettings
 from designer_bff.services.generations import GenerationView
 
+_COMPUTED = ("url", "thumbnail_url", "judgement")
+
 
 def asset_url(container: Container, asset: GenerationAsset, kind: str) -> str:
     """Public/presigned store URL when the store gives one, else our signed route."""
@@ -33,7 +35,8 @@ def generation_out(
     assets = [
         AssetOut.model_validate(
             {
-                **{c: getattr(a, c) for c in AssetOut.model_fields if c not in ("url", "thumbnail_url")},
+                **{c: getattr(a, c) for c in AssetOut.model_fields if c not in _COMPUTED},
+                "judgement": view.judgements.get(a.id),
                 "url": asset_url(container, a, "file"),
                 "thumbnail_url": asset_url(container, a, "thumbnail"),
             }

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from designer_bff.db.tables import ProviderCall, ProviderQuality, RoutingDecisionRow, utcnow
+from designer_bff.db.tables import ProviderCall, RoutingDecisionRow, utcnow
 
 
 @dataclass(frozen=True)
@@ -119,25 +119,3 @@ class RoutingDecisions:
             .offset(offset)
         ).all()
         return list(rows), int(total)
-
-
-class Qualities:
-    """Beta posteriors of route quality per user × garment category."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def for_user(self, user_id: str) -> dict[tuple[str, str, str], tuple[float, float]]:
-        """(provider, model, category) → (alpha, beta) for every posterior the user has."""
-        rows = self.session.scalars(select(ProviderQuality).where(ProviderQuality.user_id == user_id))
-        return {(r.provider, r.model, r.category): (r.alpha, r.beta) for r in rows}
-
-    def get(self, user_id: str, provider: str, model: str, category: str) -> ProviderQuality | None:
-        """One posterior row."""
-        return self.session.get(ProviderQuality, (user_id, provider, model, category))
-
-    def add(self, row: ProviderQuality) -> ProviderQuality:
-        """Store a new posterior row."""
-        self.session.add(row)
-        self.session.flush()
-        return row

@@ -1,4 +1,4 @@
-"""Repositories of the designer-understanding tables: portfolios, profiles, personas, modifiers, commands.
+"""Repositories of the designer-understanding tables: portfolios, profiles, personas, prompt cache, commands.
 
 Every query is scoped by owner, so one user never sees another's rows.
 """
@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from designer_bff.db.tables import (
     CommandRow,
-    ModifierQuality,
     PersonaRow,
     Portfolio,
     PortfolioImage,
@@ -169,29 +168,6 @@ class Personas:
     def delete(self, row: PersonaRow) -> None:
         """Remove a persona."""
         self.session.delete(row)
-
-
-class Modifiers:
-    """Per-user Beta posteriors of prompt modifiers."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def posteriors(self, user_id: str) -> dict[str, tuple[float, float]]:
-        """modifier id → (alpha, beta) for every modifier the user has evidence on."""
-        rows = self.session.scalars(select(ModifierQuality).where(ModifierQuality.user_id == user_id))
-        return {r.modifier: (r.alpha, r.beta) for r in rows}
-
-    def save(self, user_id: str, modifier: str, alpha: float, beta: float) -> ModifierQuality:
-        """Store a modifier's new posterior."""
-        row = self.session.get(ModifierQuality, (user_id, modifier))
-        if row is None:
-            row = ModifierQuality(user_id=user_id, modifier=modifier, alpha=alpha, beta=beta, updates=0)
-            self.session.add(row)
-        row.alpha, row.beta = alpha, beta
-        row.updates += 1
-        self.session.flush()
-        return row
 
 
 class PromptCacheRepo:

@@ -123,7 +123,10 @@ class GenerationAsset(Base):
     """One stored image of a generation; `slot` makes re-runs idempotent."""
 
     __tablename__ = "generation_assets"
-    __table_args__ = (UniqueConstraint("generation_id", "slot", name="uq_generation_assets_slot"),)
+    __table_args__ = (
+        UniqueConstraint("generation_id", "slot", name="uq_generation_assets_slot"),
+        Index("ix_generation_assets_user_created", "user_id", "created_at"),
+    )
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     generation_id: Mapped[str] = mapped_column(ForeignKey("generations.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -153,6 +156,9 @@ class GenerationAsset(Base):
     cluster: Mapped[int | None] = mapped_column(Integer)
     pick_rank: Mapped[int | None] = mapped_column(Integer)
     pick_gain: Mapped[float | None] = mapped_column(Float)
+    # Stage 15: the preference-model features of this image (attributes, modifiers, route, persona,
+    # direction), fixed when the batch is selected; None until then.
+    features: Mapped[list[str] | None] = mapped_column(JsonType)
 
 
 class GenerationCluster(Base):
@@ -220,6 +226,7 @@ class GenerationFeedback(Base):
     """A designer's reaction to a generation or one of its assets."""
 
     __tablename__ = "generation_feedback"
+    __table_args__ = (Index("ix_generation_feedback_user_created", "user_id", "created_at"),)
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     generation_id: Mapped[str] = mapped_column(ForeignKey("generations.id", ondelete="CASCADE"), index=True)
     asset_id: Mapped[str | None] = mapped_column(
@@ -229,6 +236,9 @@ class GenerationFeedback(Base):
     type: Mapped[str] = mapped_column(String(16))
     rating: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
+    strength: Mapped[float | None] = mapped_column(Float)  # DESIGN §4 strength of this reaction
+    sentiment: Mapped[str | None] = mapped_column(String(16))  # of a comment: positive | neutral | negative
+    undone_at: Mapped[datetime | None] = mapped_column()  # set by undo; the row stays as history
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -289,20 +299,6 @@ class RoutingDecisionRow(Base):
     candidates: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class ProviderQuality(Base):
-    """Beta posterior of how often a provider route pleases this user for one garment category."""
-
-    __tablename__ = "provider_quality"
-    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    provider: Mapped[str] = mapped_column(String(64), primary_key=True)
-    model: Mapped[str] = mapped_column(String(128), primary_key=True)
-    category: Mapped[str] = mapped_column(String(64), primary_key=True)
-    alpha: Mapped[float] = mapped_column(Float)
-    beta: Mapped[float] = mapped_column(Float)
-    updates: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class Portfolio(Base):
@@ -388,18 +384,6 @@ class PersonaRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class ModifierQuality(Base):
-    """Beta posterior of how often a prompt modifier pleases this user (stage 7)."""
-
-    __tablename__ = "modifier_quality"
-    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    modifier: Mapped[str] = mapped_column(String(64), primary_key=True)
-    alpha: Mapped[float] = mapped_column(Float)
-    beta: Mapped[float] = mapped_column(Float)
-    updates: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
 class PromptCache(Base):
     """LLM prompt enhancements by input hash, so the same input never pays twice."""
 
@@ -421,4 +405,73 @@ class CommandRow(Base):
     text: Mapped[str] = mapped_column(Text)
     intent: Mapped[dict[str, Any]] = mapped_column(default=dict)
     generation_id: Mapped[str | None] = mapped_column(ForeignKey("generations.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AssetJudgement(Base):
+    """A user's current judgement of one asset: their latest reaction not undone (history in
+    generation_feedback)."""
+
+    __tablename__ = "asset_judgements"
+    __table_args__ = (Index("ix_asset_judgements_user_judged", "user_id", "judged_at"),)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    asset_id: Mapped[str] = mapped_column(
+        ForeignKey("generation_assets.id", ondelete="CASCADE"), primary_key=True
+    )
+    generation_id: Mapped[str] = mapped_column(ForeignKey("generations.id", ondelete="CASCADE"))
+    judgement: Mapped[str] = mapped_column(String(16))  # outlier | heart | save | rating | comment | reject
+    strength: Mapped[float] = mapped_column(Float)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    feedback_id: Mapped[str] = mapped_column(String(32))
+    judged_at: Mapped[datetime] = mapped_column()
+
+
+class PreferenceStat(Base):
+    """One feature of a user's preference model: time-decayed Beta evidence and success counts.
+
+    `pos`/`neg` are Σ weight·strength and Σ weight·(1 − strength) of the current judgements, decayed to
+    `ref_at`; the posterior is Beta(2 + pos·d, 2 + neg·d) with d = exp(−(now − ref_at)/30 days). The
+    counts (undecayed) are for success tracking: `shown` kept images with the feature, and how many of
+    them are currently judged, standouts, hearts, saves and rejects.
+    """
+
+    __tablename__ = "preference_stats"
+    __table_args__ = (Index("ix_preference_stats_user_kind", "user_id", "kind"),)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    feature: Mapped[str] = mapped_column(String(255), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # attribute | modifier | route | persona | direction
+    pos: Mapped[float] = mapped_column(Float, default=0.0)
+    neg: Mapped[float] = mapped_column(Float, default=0.0)
+    ref_at: Mapped[datetime] = mapped_column(default=utcnow)
+    shown: Mapped[int] = mapped_column(Integer, default=0)
+    judged: Mapped[int] = mapped_column(Integer, default=0)
+    outliers: Mapped[int] = mapped_column(Integer, default=0)
+    hearts: Mapped[int] = mapped_column(Integer, default=0)
+    saves: Mapped[int] = mapped_column(Integer, default=0)
+    rejects: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class LearningUpdate(Base):
+    """One change to one feature of the preference model, and the feedback that caused it."""
+
+    __tablename__ = "learning_updates"
+    __table_args__ = (
+        Index("ix_learning_updates_user_created", "user_id", "created_at"),
+        Index("ix_learning_updates_feedback", "feedback_id"),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    feedback_id: Mapped[str | None] = mapped_column(String(32))
+    asset_id: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(16))  # feedback | undo | rebuild
+    feature: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))
+    reward: Mapped[float | None] = mapped_column(Float)
+    weight: Mapped[float | None] = mapped_column(Float)
+    before_mean: Mapped[float] = mapped_column(Float)
+    after_mean: Mapped[float] = mapped_column(Float)
+    before_evidence: Mapped[float] = mapped_column(Float)
+    after_evidence: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

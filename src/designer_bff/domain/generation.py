@@ -120,7 +120,9 @@ class PlannedImage(CamelModel):
     )
     modifiers: list[str] = Field(default_factory=list, description="Prompt modifier ids chosen (stage 7).")
     persona: str | None = Field(None, description="The persona the request was matched to (stage 5).")
+    persona_name: str | None = Field(None, description="That persona's name.")
     cluster: int | None = Field(None, description="The profile direction an exploratory slot came from.")
+    direction: str | None = Field(None, description="That direction's name (e.g. 'Fluid Evening').")
 
     def prompt_for(self, route: str) -> RoutePrompt:
         """The prompt rendered for `route` (the planned one when the route was not planned for)."""

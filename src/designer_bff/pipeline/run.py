@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections import Counter
@@ -18,6 +19,7 @@ from designer_bff.domain.profile import StyleProfile
 from designer_bff.domain.spec import GarmentSpec
 from designer_bff.pipeline.modifiers import Posterior
 from designer_bff.pipeline.persona import TextEmbedder
+from designer_bff.pipeline.preferences import PreferenceModel
 from designer_bff.pipeline.prompt import PromptParts, prompt_parts, render_pair
 from designer_bff.pipeline.query import parse_prompt
 from designer_bff.pipeline.routing import OFFLINE_PROVIDER, RouteChoice, RouteNeeds
@@ -77,7 +79,7 @@ class StageRecorder:
 @dataclass(frozen=True)
 class PlanRequest:
     """What the planning stages need: text, intent and/or partial specs, how many, the settings, and what
-    is known about the designer (profile, personas, learned modifier preferences)."""
+    is known about the designer (profile, personas, learned preferences)."""
 
     count: int
     settings: GenerationSettings
@@ -94,10 +96,10 @@ class PlanRequest:
     active_persona: str | None = None
     persona_embedder: TextEmbedder | None = None
     persona_threshold: float = 0.6
-    modifier_posteriors: Mapping[str, Posterior] = field(default_factory=dict)
     temperature: float = 0.3
-    # Learned attribute preferences (spec path → value → factor); the feedback stage fills these.
-    preference_weights: dict[str, dict[str, float]] = field(default_factory=dict)
+    # What feedback taught about this designer (stage 15): drives sampling, modifiers and (via the
+    # chooser) routing.
+    preferences: PreferenceModel = field(default_factory=PreferenceModel)
 
     @property
     def text(self) -> str:
@@ -129,6 +131,7 @@ def _specs(
     bases = [merge_trees(merge_trees(request.hints, b), words) for b in request.partial_specs] or [
         merge_trees(request.hints, words)
     ]
+    learned = request.preferences.sampling_weights(random.Random(f"preferences:{request.seed}"))
     with recorder.stage(
         "sampling", count=request.count, seed=request.seed, bases=len(bases), boosts=request.boosts
     ) as out:
@@ -139,11 +142,16 @@ def _specs(
             intent=request.intent,
             profile=request.profile,
             temperature=request.temperature,
-            preference_weights=request.preference_weights,
+            preference_weights=learned,
             boosts=request.boosts,
         )
         warnings.extend(sampled.warnings)
-        out.update(mode=sampled.mode, temperature=request.temperature, profile=request.profile is not None)
+        out.update(
+            mode=sampled.mode,
+            temperature=request.temperature,
+            profile=request.profile is not None,
+            learned=_strongest(learned),
+        )
         if any(c is not None for c in sampled.clusters):
             out.update(clusters=dict(Counter(str(c) for c in sampled.clusters)))
     with recorder.stage("persona", active=request.active_persona, personas=len(request.personas)) as out:
@@ -170,9 +178,10 @@ def _specs(
             injected=sorted({k for ks in keywords for k in ks}),
             top=[{"name": m.name, "score": m.score} for m in choice.matches[:3]],
         )
+    # What the sampled trees leave open is drawn with the same learned factors as what they state.
+    factors = _multiply(request.boosts, learned)
     specs = [
-        complete_spec(tree, random.Random(f"{request.seed}:{i}"), request.boosts)
-        for i, tree in enumerate(trees)
+        complete_spec(tree, random.Random(f"{request.seed}:{i}"), factors) for i, tree in enumerate(trees)
     ]
     recorder.stages["sampling"]["output"].update(
         garments=sorted({s.garment.type for s in specs}), captions=[s.caption() for s in specs[:10]]
@@ -189,9 +198,10 @@ def plan_generation(
     specs, clusters, keywords, persona = _specs(request, words, recorder, warnings)
     # The user's own words go into prompts only when they are a description, not a command.
     user_words = request.prompt if request.intent is None else None
-    with recorder.stage("optimization", modifiers=len(request.modifier_posteriors)) as out:
+    posteriors = {m: Posterior(a, b) for m, (a, b) in request.preferences.modifier_posteriors().items()}
+    with recorder.stage("optimization", modifiers=len(posteriors)) as out:
         chosen = [
-            pick_modifiers(spec, request.modifier_posteriors, random.Random(f"modifiers:{request.seed}:{i}"))
+            pick_modifiers(spec, posteriors, random.Random(f"modifiers:{request.seed}:{i}"))
             for i, spec in enumerate(specs)
         ]
         out.update(chosen=dict(Counter(m.id for mods in chosen for m in mods).most_common()))
@@ -202,6 +212,7 @@ def plan_generation(
     ]
     choices: list[RouteChoice] = []
     items: list[PlannedImage] = []
+    directions = {c.id: c.name for c in request.profile.clusters} if request.profile else {}
     with recorder.stage("routing", requested=request.settings.provider) as out:
         for i, spec in enumerate(specs):
             width, height = request.settings.dimensions(min_side=64, max_side=4096)
@@ -239,7 +250,9 @@ def plan_generation(
                     fallbacks=list(choice.fallbacks),
                     modifiers=[m.id for m in chosen[i]],
                     persona=persona.persona.id if persona.persona else None,
+                    persona_name=persona.persona.name if persona.persona else None,
                     cluster=clusters[i],
+                    direction=_direction(directions, clusters[i]),
                 )
             )
         routes = Counter(c.route for c in choices)
@@ -276,6 +289,28 @@ def _render(
         user_negative=negative,
     )
     return RoutePrompt(prompt=pair.prompt, negative_prompt=pair.negative_prompt)
+
+
+def _direction(names: Mapping[int, str], cluster: int | None) -> str | None:
+    return None if cluster is None else names.get(cluster)
+
+
+def _multiply(*tables: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:
+    """Factor tables (path → value → factor) multiplied value by value; a missing factor is 1."""
+    out: dict[str, dict[str, float]] = {}
+    for table in tables:
+        for path, factors in table.items():
+            row = out.setdefault(path, {})
+            for value, factor in factors.items():
+                row[value] = row.get(value, 1.0) * factor
+    return out
+
+
+def _strongest(weights: Mapping[str, Mapping[str, float]], n: int = 8) -> dict[str, float]:
+    """The learned sampling factors furthest from 1, for the stage record ('color.primary=black': 3.1)."""
+    flat = [(f"{path}={value}", factor) for path, row in weights.items() for value, factor in row.items()]
+    flat.sort(key=lambda kv: (-abs(math.log(max(kv[1], 1e-9))), kv[0]))
+    return {k: round(v, 3) for k, v in flat[:n]}
 
 
 def _signature(profile: StyleProfile | None) -> str | None:

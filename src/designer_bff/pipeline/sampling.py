@@ -184,6 +184,16 @@ def _pick(rng: random.Random, options: list[str], boosts: Boosts | None = None, 
     return rng.choices(options, weights=weights)[0]
 
 
+def _choose(rng: random.Random, options: list[str], boosts: Boosts | None, path: str) -> str:
+    """A uniform choice (repeats in `options` weigh more) times any boost of `path`.
+
+    Without factors for `path` this is `rng.choice`, so unboosted batches keep their exact draws."""
+    factors = (boosts or {}).get(path)
+    if not factors:
+        return rng.choice(options)
+    return rng.choices(options, weights=[factors.get(o, 1.0) for o in options])[0]
+
+
 def _with_boosted(options: list[str], boosts: Boosts | None, path: str) -> list[str]:
     """Options plus boosted values not among them, so an uncovered value can be sampled at all."""
     extra = [v for v in (boosts or {}).get(path, {}) if v not in options]
@@ -236,14 +246,22 @@ def complete_spec(partial: dict[str, Any], rng: random.Random, boosts: Boosts | 
     palette = _PALETTES.get(aesthetic or "", _ALL_COLORS)
     colour_given = bool(color.get("primary"))
     if not colour_given:
-        color["primary"] = rng.choice(palette)
+        color["primary"] = _choose(
+            rng, _with_boosted(palette, boosts, "color.primary"), boosts, "color.primary"
+        )
     pattern = dict(color.get("pattern") or {})
     if "type" not in pattern:
         # A named colour ("black leather bomber") mostly means that colour, plain; leather and denim
         # are plain unless a pattern is asked for.
         plain_odds = 1.0 if fabric["type"] in _PLAIN_FABRICS else 0.6 if colour_given else 0.0
         patterns = _PATTERNS.get(aesthetic or "", _DEFAULT_PATTERNS)
-        pattern["type"] = "solid" if rng.random() < plain_odds else rng.choice(patterns)
+        pattern["type"] = (
+            "solid"
+            if rng.random() < plain_odds
+            else _choose(
+                rng, _with_boosted(patterns, boosts, "color.pattern.type"), boosts, "color.pattern.type"
+            )
+        )
     if pattern["type"] != "solid":
         pattern.setdefault("scale", rng.choice(["small", "medium", "medium", "large"]))
         if not color.get("secondary"):

@@ -1,18 +1,19 @@
-"""Generation use cases: create (prompt, spec, image), read, list, delete, feedback, asset bytes."""
+"""Generation use cases: create (prompt, spec, image), read, list, delete, asset bytes."""
 
 from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ValidationError
 
 from designer_bff.config import Settings
 from designer_bff.db.engine import Database
+from designer_bff.db.preferences import Judgements
 from designer_bff.db.repositories import Assets, Feedback, Generations
 from designer_bff.db.tables import Generation, GenerationAsset, GenerationFeedback, new_id, utcnow
 from designer_bff.domain.generation import GenerationSettings
@@ -22,11 +23,11 @@ from designer_bff.imaging import inspect_upload
 from designer_bff.importers.detect import import_any
 from designer_bff.pipeline.run import StageRecorder
 from designer_bff.providers.registry import ProviderRegistry
+from designer_bff.services.learning import LearningService
 from designer_bff.services.planning import Planner
 from designer_bff.storage.base import BlobStore, make_key
 
 log = logging.getLogger(__name__)
-FeedbackType = Literal["outlier", "heart", "rating", "comment", "reject"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class GenerationView:
     generation: Generation
     assets: Sequence[GenerationAsset]
     feedback: Sequence[GenerationFeedback]
+    judgements: Mapping[str, str]  # asset id → the owner's current judgement
 
 
 def invalid_from_validation(exc: ValidationError, prefix: str) -> InvalidInput:
@@ -57,7 +59,7 @@ class GenerationService:
         providers: ProviderRegistry,
         planner: Planner,
         enqueue: Callable[[str], None],
-        on_feedback: Callable[[str], None] | None = None,
+        learning: LearningService | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -65,7 +67,7 @@ class GenerationService:
         self.providers = providers
         self.planner = planner
         self.enqueue = enqueue
-        self.on_feedback = on_feedback
+        self.learning = learning
 
     def _check(self, count: int, settings: GenerationSettings) -> GenerationSettings:
         limit = self.settings.max_images_per_request
@@ -254,8 +256,13 @@ class GenerationService:
         """A generation with assets and feedback (NotFound for anyone but its owner)."""
         with self.db.session() as s:
             generation = Generations(s).get(generation_id, user_id=user_id)
+            assets = Assets(s).for_generation(generation_id)
+            judged = Judgements(s).for_assets(user_id, [a.id for a in assets])
             return GenerationView(
-                generation, Assets(s).for_generation(generation_id), Feedback(s).for_generation(generation_id)
+                generation,
+                assets,
+                Feedback(s).for_generation(generation_id),
+                {asset_id: j.judgement for asset_id, j in judged.items()},
             )
 
     def list(
@@ -274,7 +281,7 @@ class GenerationService:
                 user_id, status=status, since=since, until=until, limit=limit, offset=offset
             )
             assets = Assets(s).for_generations([g.id for g in rows])
-            return [GenerationView(g, assets[g.id], ()) for g in rows], total
+            return [GenerationView(g, assets[g.id], (), {}) for g in rows], total
 
     def delete(self, user_id: str, generation_id: str) -> int:
         """Delete a generation's rows, then its blobs; returns how many blobs were removed."""
@@ -285,6 +292,8 @@ class GenerationService:
             ]
             if generation.request.get("referenceKey"):
                 keys.append(generation.request["referenceKey"])
+            if self.learning is not None:  # what was learned from these images goes with them
+                self.learning.forget(s, user_id, Assets(s).for_generation(generation_id))
             Generations(s).delete(generation)
         # Rows go first: a blob left behind by a failed delete is waste, a row without its blob is a
         # broken gallery.
@@ -296,48 +305,6 @@ class GenerationService:
             except Exception:
                 log.exception("could not delete blob %s", key)
         return removed
-
-    def add_feedback(
-        self,
-        user_id: str,
-        generation_id: str,
-        *,
-        type: FeedbackType,
-        asset_id: str | None,
-        rating: int | None,
-        comment: str | None,
-    ) -> GenerationFeedback:
-        """Record a reaction to a generation or one of its assets."""
-        if type == "rating" and rating is None:
-            raise InvalidInput("rating feedback needs `rating` (1..5)", field="rating")
-        if rating is not None and not 1 <= rating <= 5:
-            raise InvalidInput(f"rating must be 1..5, got {rating}", field="rating")
-        if type == "comment" and not (comment and comment.strip()):
-            raise InvalidInput("comment feedback needs a non-empty `comment`", field="comment")
-        with self.db.session() as s:
-            Generations(s).get(generation_id, user_id=user_id)
-            if asset_id is not None:
-                asset = Assets(s).get(asset_id, user_id=user_id)
-                if asset.generation_id != generation_id:
-                    raise InvalidInput(
-                        f"asset {asset_id} is not part of generation {generation_id}", field="assetId"
-                    )
-            row = Feedback(s).add(
-                GenerationFeedback(
-                    generation_id=generation_id,
-                    asset_id=asset_id,
-                    user_id=user_id,
-                    type=type,
-                    rating=rating,
-                    comment=comment,
-                )
-            )
-        if asset_id is not None and self.on_feedback is not None:
-            try:
-                self.on_feedback(user_id)  # standouts and hearts join the style profile
-            except Exception:  # the reaction is stored; a profile hiccup must not lose it
-                log.exception("profile update after feedback on %s failed", asset_id)
-        return row
 
     def asset(self, asset_id: str, *, user_id: str | None) -> GenerationAsset:
         """An asset row: the owner's, or any when `user_id` is None (caller verified a URL signature)."""

@@ -10,18 +10,11 @@ from typing import Any
 from designer_bff.config import Settings
 from designer_bff.db.engine import Database
 from designer_bff.db.repositories import Users
-from designer_bff.db.studio import Modifiers, Personas
+from designer_bff.db.studio import Personas
 from designer_bff.db.tables import PersonaRow
 from designer_bff.domain.persona import Persona, PersonaMatch
 from designer_bff.domain.profile import StyleProfile
 from designer_bff.errors import Forbidden, InvalidInput, NotFound
-from designer_bff.pipeline.modifiers import (
-    PRIOR_ALPHA,
-    PRIOR_BETA,
-    Posterior,
-    modifier_by_id,
-    update_posterior,
-)
 from designer_bff.pipeline.persona import (
     DEFAULT_PERSONAS,
     TextEmbedder,
@@ -29,6 +22,7 @@ from designer_bff.pipeline.persona import (
     match_personas,
     personas_from_profile,
 )
+from designer_bff.pipeline.preferences import PreferenceModel
 from designer_bff.taxonomy import load_taxonomy
 
 # Spec paths a persona may prefer values for, and the taxonomy category each is checked against.
@@ -212,31 +206,21 @@ class Designer:
     """Everything planning needs to know about one designer, gathered per request."""
 
     def __init__(
-        self, db: Database, personas: PersonaService, profile_of: Callable[[str], StyleProfile | None]
+        self,
+        personas: PersonaService,
+        profile_of: Callable[[str], StyleProfile | None],
+        preferences_of: Callable[[str], PreferenceModel],
     ):
-        self.db = db
         self.personas = personas
         self.profile_of = profile_of
+        self.preferences_of = preferences_of
 
     def for_user(self, user_id: str) -> dict[str, Any]:
         """PlanRequest fields for this user (see services.planning.DesignerContext)."""
-        with self.db.session() as s:
-            posteriors = {m: Posterior(a, b) for m, (a, b) in Modifiers(s).posteriors(user_id).items()}
         return {
             "profile": self.profile_of(user_id),
             "personas": tuple(self.personas.all(user_id)),
             "active_persona": self.personas.active_id(user_id),
             "persona_embedder": self.personas.embedder,
-            "modifier_posteriors": posteriors,
+            "preferences": self.preferences_of(user_id),
         }
-
-    def update_modifier(self, user_id: str, modifier: str, reward: float, weight: float = 1.0) -> Posterior:
-        """Learn from a reaction to a design that used `modifier` (reward 0..1, e.g. outlier 1.0, reject
-        0.1; `weight` the time decay): the hook the feedback stage calls. Returns the new posterior."""
-        modifier_by_id(modifier)  # KeyError for an id outside the catalogue: a programming mistake
-        with self.db.session() as s:
-            repo = Modifiers(s)
-            alpha, beta = repo.posteriors(user_id).get(modifier, (PRIOR_ALPHA, PRIOR_BETA))
-            new = update_posterior(Posterior(alpha, beta), reward, weight)
-            repo.save(user_id, modifier, new.alpha, new.beta)
-        return new

@@ -1,19 +1,21 @@
-"""Stage 8 around the database: what is known about each route, the decisions, and learning route quality."""
+"""Stage 8 around the database: what is known about each route, and the decisions.
+
+Route quality per garment category is the preference model's route feature (services.learning)."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from designer_bff.config import Settings
 from designer_bff.db.engine import Database
-from designer_bff.db.ledger import Calls, Qualities, RouteStats, RoutingDecisions
-from designer_bff.db.tables import ProviderQuality, RoutingDecisionRow
+from designer_bff.db.ledger import Calls, RouteStats, RoutingDecisions
+from designer_bff.db.tables import RoutingDecisionRow
 from designer_bff.domain.generation import GenerationSettings, PlannedImage
 from designer_bff.domain.spec import GarmentSpec
 from designer_bff.errors import InvalidInput
+from designer_bff.pipeline.preferences import PreferenceModel
 from designer_bff.pipeline.routing import (
     OFFLINE_PROVIDER,
     PRIOR,
@@ -30,29 +32,22 @@ STATS_WINDOW = timedelta(days=7)
 AUTO = "auto"
 
 
-@dataclass(frozen=True)
-class QualityUpdate:
-    """What one piece of feedback did to a route's posterior."""
-
-    provider: str
-    model: str
-    category: str
-    alpha: float
-    beta: float
-    delta_alpha: float
-    delta_beta: float
-
-
 class Router:
     """Builds route options from the registry, the ledger's statistics and the user's posteriors."""
 
     def __init__(
-        self, settings: Settings, db: Database, registry: ProviderRegistry, breaker: CircuitBreaker
+        self,
+        settings: Settings,
+        db: Database,
+        registry: ProviderRegistry,
+        breaker: CircuitBreaker,
+        preferences_of: Callable[[str], PreferenceModel] | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
         self.registry = registry
         self.breaker = breaker
+        self.preferences_of = preferences_of
 
     def candidate_routes(self) -> list[str]:
         """Configured routes; the offline renderer only when nothing else is configured."""
@@ -83,7 +78,8 @@ class Router:
         routes = [requested] if requested else self.candidate_routes()
         with self.db.session() as s:
             stats = Calls(s).stats(STATS_WINDOW)
-            posteriors = Qualities(s).for_user(user_id) if user_id else {}
+        learned = self.preferences_of(user_id) if user_id and self.preferences_of else None
+        posteriors = learned.route_posteriors() if learned else {}
         cooling = {r for r in routes if self.breaker.status(r).state == "open"}
 
         def choose_one(spec: GarmentSpec, needs: RouteNeeds, rng: random.Random) -> RouteChoice:
@@ -142,34 +138,3 @@ class Router:
                     for item, choice in zip(items, choices, strict=True)
                 ]
             )
-
-    def update_quality(
-        self, user_id: str, provider: str, model: str, category: str, reward: float, weight: float = 1.0
-    ) -> QualityUpdate:
-        """Bayesian update of a route's quality for a category: reward ∈ [0, 1] observed with `weight`.
-
-        alpha += weight·reward, beta += weight·(1 − reward) — the conjugate update of a Beta prior with a
-        (fractional) Bernoulli observation. The feedback loop calls this with feedback strength and decay.
-        """
-        if not 0.0 <= reward <= 1.0:
-            raise InvalidInput(f"reward must be within [0, 1], got {reward}", field="reward")
-        if weight < 0:
-            raise InvalidInput(f"weight must not be negative, got {weight}", field="weight")
-        d_alpha, d_beta = weight * reward, weight * (1.0 - reward)
-        with self.db.session() as s:
-            qualities = Qualities(s)
-            row = qualities.get(user_id, provider, model, category) or qualities.add(
-                ProviderQuality(
-                    user_id=user_id,
-                    provider=provider,
-                    model=model,
-                    category=category,
-                    alpha=PRIOR[0],
-                    beta=PRIOR[1],
-                    updates=0,
-                )
-            )
-            row.alpha += d_alpha
-            row.beta += d_beta
-            row.updates += 1
-            return QualityUpdate(provider, model, category, row.alpha, row.beta, d_alpha, d_beta)

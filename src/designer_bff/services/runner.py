@@ -37,6 +37,7 @@ from designer_bff.pipeline.validation import validate
 from designer_bff.providers.base import GeneratedImage, ImageRequest
 from designer_bff.providers.registry import ProviderRegistry
 from designer_bff.services.dispatch import Delivery, Dispatcher, SlotJob
+from designer_bff.services.learning import LearningService
 from designer_bff.services.planning import Planner
 from designer_bff.services.selection import BatchSelector, SelectionParams
 from designer_bff.storage.base import BlobStore, make_key
@@ -81,6 +82,7 @@ class GenerationRunner:
         embedder: Embedder,
         planner: Planner,
         dispatcher: Dispatcher,
+        learning: LearningService,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -89,7 +91,7 @@ class GenerationRunner:
         self.embedder = embedder
         self.planner = planner
         self.dispatcher = dispatcher
-        self.selector = BatchSelector(db)
+        self.selector = BatchSelector(db, learning)
         self.lease = timedelta(seconds=settings.job_lease_seconds)
 
     def run(self, generation_id: str, on_progress: ProgressCallback | None = None) -> str:

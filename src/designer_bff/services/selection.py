@@ -17,8 +17,10 @@ from designer_bff.pipeline import coverage as coverage_stage
 from designer_bff.pipeline.clustering import cluster
 from designer_bff.pipeline.diversity import select
 from designer_bff.pipeline.embedding import stack_blobs
+from designer_bff.pipeline.preferences import PreferenceModel, features_of
 from designer_bff.pipeline.run import StageRecorder
 from designer_bff.services.coverage import user_coverage
+from designer_bff.services.learning import LearningService
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,23 @@ def _attributes(asset: GenerationAsset) -> dict[str, str]:
     return GarmentSpec.model_validate(asset.spec).attributes()
 
 
+def _features(asset: GenerationAsset, item: dict[str, Any]) -> list[str]:
+    """The preference-model features of a candidate: its spec, modifiers, route, persona, direction."""
+    return features_of(
+        asset.spec,
+        modifiers=item.get("modifiers") or (),
+        route=f"{asset.provider}:{asset.model}",
+        persona=item.get("personaName"),
+        direction=item.get("direction"),
+    )
+
+
 class BatchSelector:
     """Chooses which of a generation's candidates the designer sees, and records why."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, learning: LearningService | None = None) -> None:
         self.db = db
+        self.learning = learning
 
     def run(self, generation_id: str, params: SelectionParams, recorder: StageRecorder) -> dict[str, Any]:
         """Cluster, select and measure coverage for a fully generated batch (idempotent on re-runs)."""
@@ -60,15 +74,18 @@ class BatchSelector:
         ]
         keep = min(params.keep, len(candidates))
         attributes = [_attributes(a) for a in candidates]
+        item_of = {item["slot"]: item for item in plan_items}
+        features = {a.id: _features(a, item_of.get(a.slot, {})) for a in assets}
+        model = self.learning.model(user_id) if self.learning else PreferenceModel()
         summary: dict[str, Any] = {"candidates": len(assets), "eligible": len(candidates), "kept": keep}
         labels: list[int] = [0] * len(candidates)
         picks: list[int] = []
         gains: list[float] = []
         clusters: list[GenerationCluster] = []
         if candidates:
-            features = stack_blobs([a.embedding or b"" for a in candidates])
+            vectors = stack_blobs([a.embedding or b"" for a in candidates])
             with recorder.stage("clustering", candidates=len(candidates), kRange=list(params.k_range)) as out:
-                result = cluster(features, k_range=params.k_range, seed=params.seed, attributes=attributes)
+                result = cluster(vectors, k_range=params.k_range, seed=params.seed, attributes=attributes)
                 labels = [int(v) for v in result.labels]
                 clusters = [
                     GenerationCluster(
@@ -86,14 +103,17 @@ class BatchSelector:
                     k=result.k, silhouette=round(result.silhouette, 4), sizes=[c.size for c in clusters]
                 )
             with recorder.stage("selection", keep=keep, tradeoff=params.tradeoff) as out:
-                quality = np.array(
-                    [a.validation_score if a.validation_score is not None else 1.0 for a in candidates]
-                )
+                validity = [a.validation_score if a.validation_score is not None else 1.0 for a in candidates]
+                # Stage 15 → 13: how likely each candidate is to please, relative to the designer's
+                # baseline, added to how well it matches its spec (both on a 0..1 scale).
+                liking = [model.predict(features[a.id]) for a in candidates]
+                baseline = model.baseline
+                quality = np.array([v + p - baseline for v, p in zip(validity, liking, strict=True)])
                 source_of = {item["slot"]: item.get("source", 0) for item in plan_items}
                 sources = [source_of.get(a.slot, 0) for a in candidates]
                 # Given records are kept in proportion; otherwise the visual clusters set the quotas.
                 strata = sources if len(set(sources)) > 1 else labels
-                chosen = select(features, quality, keep, tradeoff=params.tradeoff, clusters=np.array(strata))
+                chosen = select(vectors, quality, keep, tradeoff=params.tradeoff, clusters=np.array(strata))
                 picks, gains = chosen.indices, chosen.gains
                 out.update(
                     quotasBy="records" if strata is sources else "clusters",
@@ -101,6 +121,12 @@ class BatchSelector:
                     diversity=round(chosen.diversity, 4),
                     logDet=None if not np.isfinite(chosen.log_det) else round(chosen.log_det, 4),
                     fallbackPicks=sum(chosen.fallback),
+                    learned=model.judged > 0,
+                    predicted={
+                        "min": round(min(liking), 4),
+                        "max": round(max(liking), 4),
+                        "baseline": round(baseline, 4),
+                    },
                 )
         picked = {
             candidates[i].id: (rank, gain) for rank, (i, gain) in enumerate(zip(picks, gains, strict=True))
@@ -109,7 +135,7 @@ class BatchSelector:
             kept_attributes = [attributes[i] for i in picks]
             report = coverage_stage.report(kept_attributes, config.config)
             out.update(overall=round(report.overall, 4), gaps=[g.category for g in report.gaps])
-        self._persist(generation_id, user_id, assets, candidates, labels, picked, clusters, report)
+        self._persist(generation_id, user_id, assets, candidates, labels, picked, clusters, report, features)
         summary.update(clusters=len(clusters), coverage=round(report.overall, 4), gaps=len(report.gaps))
         return summary
 
@@ -123,12 +149,18 @@ class BatchSelector:
         picked: dict[str, tuple[int, float]],
         clusters: list[GenerationCluster],
         report: coverage_stage.CoverageReport,
+        features: dict[str, list[str]],
     ) -> None:
         label_of = {a.id: labels[i] for i, a in enumerate(candidates)}
         with self.db.session() as s:
             rows = {a.id: a for a in Assets(s).for_generation(generation_id)}
+            # A re-run after a crash finds features already set: those images were counted as shown.
+            newly_shown = [features[a.id] for a in assets if a.id in picked and rows[a.id].features is None]
+            if self.learning is not None:
+                self.learning.count_shown(s, user_id, newly_shown)
             for asset in assets:
                 row = rows[asset.id]
+                row.features = features[asset.id]
                 rank, gain = picked.get(asset.id, (None, None))
                 row.selected = asset.id in picked
                 row.pick_rank = rank

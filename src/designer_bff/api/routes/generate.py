@@ -22,6 +22,7 @@ from designer_bff.api.schemas import (
 from designer_bff.api.views import generation_out
 from designer_bff.domain.generation import GenerationSettings, Strategy
 from designer_bff.errors import InvalidInput, PayloadTooLarge
+from designer_bff.services.feedback import Reaction
 from designer_bff.services.generations import invalid_from_validation
 
 router = APIRouter(prefix="/api/generate", tags=["generate"])
@@ -163,13 +164,16 @@ def delete_generation(generation_id: str, user: CurrentUser, container: Containe
 def add_feedback(
     generation_id: str, body: FeedbackBody, user: CurrentUser, container: ContainerDep
 ) -> FeedbackOut:
-    """Record an outlier, heart, rating, comment or reject on the generation or one asset."""
-    fb = container.generations.add_feedback(
-        user.id,
-        generation_id,
+    """Record an outlier (standout), heart, save, rating, comment or reject on the generation or one asset.
+
+    A reaction to an asset becomes its current judgement and teaches the preference model (see
+    /api/feedback for bulk reactions and undo, /api/learning for what was learned)."""
+    reaction = Reaction(
         type=body.type,
         asset_id=body.asset_id,
+        generation_id=generation_id,
         rating=body.rating,
         comment=body.comment,
     )
-    return FeedbackOut.model_validate(fb, from_attributes=True)
+    recorded = container.feedback.react(user.id, [reaction])[0]
+    return FeedbackOut.model_validate(recorded.feedback, from_attributes=True)

@@ -1,0 +1,277 @@
+"""Stage 15: one per-user preference model over image features — Bayesian, time-decayed, explainable.
+
+Every kept image carries *features*: each attribute value of its spec (`attribute:color.primary=black`),
+each prompt modifier it was made with (`modifier:lighting.golden-rim`), its route on its garment category
+(`route:openai:gpt-image-1|dress`), and — tracked for analytics, not used for prediction — its persona
+and style-profile direction. Each feature f has a Beta posterior over "an image with f pleases this
+designer":
+
+    α_f = α0 + Σ_j w_j·s_j      β_f = β0 + Σ_j w_j·(1 − s_j)      w_j = exp(−age_j / 30 days)
+
+over the current judgements j of images carrying f, with s_j the judgement's strength (DESIGN §4) and
+(α0, β0) = (2, 2), or a prior from other users' aggregates when global learning is on. A judgement that
+is changed or undone takes its contribution back out, so the model is always the function of the
+current judgements. One extra feature, `overall`, collects every judgement: its mean b is the designer's
+baseline.
+
+The same posteriors drive the stages that learn:
+- spec sampling (stage 4): factor (θ_f / b)^κ per attribute value, θ_f a Thompson draw;
+- prompt modifiers (stage 7): Thompson sampling on the modifier posteriors;
+- routing (stage 8): the route × category posterior is the route's quality;
+- selection (stage 13): q_i adds the predicted probability that image i pleases (`predict`).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from designer_bff.domain.spec import GarmentSpec
+from designer_bff.errors import InvalidInput
+from designer_bff.pipeline.profile_state import flatten_spec
+
+Judgement = Literal["outlier", "heart", "save", "rating", "comment", "reject"]
+Sentiment = Literal["positive", "neutral", "negative"]
+
+PRIOR = (2.0, 2.0)  # Beta(2, 2): DESIGN §4
+DECAY_DAYS = 30.0
+STRENGTHS: dict[str, float] = {"outlier": 1.0, "heart": 0.9, "save": 0.7, "reject": 0.1}
+COMMENT_STRENGTHS: dict[str, float] = {"positive": 0.8, "neutral": 0.5, "negative": 0.2}
+OVERALL = "overall:all"
+# Kinds whose evidence predicts how an image will be received; persona and direction are functions of
+# the attributes, so counting them too would count the same evidence twice.
+PREDICTIVE: frozenset[str] = frozenset({"attribute", "modifier", "route"})
+# Exploitation strength of spec sampling: a value whose draw is twice the baseline is 2^κ times as likely.
+SAMPLING_POWER = 2.0
+# Aggregates from other users weigh as much as this many judgements of the user's own (global learning).
+GLOBAL_PRIOR_STRENGTH = 4.0
+
+
+def strength(judgement: str, *, rating: int | None = None, sentiment: str | None = None) -> float:
+    """DESIGN §4 strength of a judgement; ratings map 1..5 onto 0.1..0.9 (3 is neutral, 0.5)."""
+    if judgement == "rating":
+        if rating is None or not 1 <= rating <= 5:
+            raise InvalidInput(f"rating must be 1..5, got {rating}", field="rating")
+        return round(0.1 + 0.2 * (rating - 1), 10)
+    if judgement == "comment":
+        return COMMENT_STRENGTHS[sentiment or "neutral"]
+    if judgement not in STRENGTHS:
+        raise InvalidInput(f"unknown judgement {judgement!r}", field="type", allowed=sorted(STRENGTHS))
+    return STRENGTHS[judgement]
+
+
+def decay_factor(age_days: float) -> float:
+    """exp(−age/30 days); a judgement from the future (clock skew) counts fully."""
+    return math.exp(-max(0.0, age_days) / DECAY_DAYS)
+
+
+def days_between(earlier: datetime, later: datetime) -> float:
+    """Signed days from `earlier` to `later`."""
+    return (later - earlier).total_seconds() / 86_400.0
+
+
+def kind_of(feature: str) -> str:
+    """The kind prefix of a feature key."""
+    return feature.partition(":")[0]
+
+
+def attribute_feature(path: str, value: str) -> str:
+    """`attribute:{path}={value}`."""
+    return f"attribute:{path}={value}"
+
+
+def features_of(
+    spec: GarmentSpec | Mapping[str, Any],
+    *,
+    modifiers: Sequence[str] = (),
+    route: str | None = None,
+    persona: str | None = None,
+    direction: str | None = None,
+) -> list[str]:
+    """The feature keys of one image (sorted, unique)."""
+    tree = spec.model_dump(mode="json") if isinstance(spec, GarmentSpec) else dict(spec)
+    try:
+        flat = flatten_spec(tree)
+    except InvalidInput:  # an image stored under an older taxonomy: learn from what still maps
+        flat = {}
+    keys = {attribute_feature(path, v) for path, values in flat.items() for v in values}
+    keys |= {f"modifier:{m}" for m in modifiers}
+    garment = flat.get("garment.type", ["?"])[0]
+    if route:
+        keys.add(f"route:{route}|{garment}")
+    if persona:
+        keys.add(f"persona:{persona}")
+    if direction:
+        keys.add(f"direction:{direction}")
+    return sorted(keys)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Decayed evidence of one feature: Σ w·s and Σ w·(1 − s), and the prior it adds to."""
+
+    pos: float = 0.0
+    neg: float = 0.0
+    prior: tuple[float, float] = PRIOR
+
+    @property
+    def alpha(self) -> float:
+        """Posterior α."""
+        return self.prior[0] + self.pos
+
+    @property
+    def beta(self) -> float:
+        """Posterior β."""
+        return self.prior[1] + self.neg
+
+    @property
+    def mean(self) -> float:
+        """Posterior mean α / (α + β)."""
+        return self.alpha / (self.alpha + self.beta)
+
+    @property
+    def amount(self) -> float:
+        """How many (decayed) judgements stand behind it."""
+        return self.pos + self.neg
+
+    @property
+    def sd(self) -> float:
+        """Posterior standard deviation."""
+        a, b = self.alpha, self.beta
+        return math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
+
+    def interval(self, level: float = 0.95) -> tuple[float, float]:
+        """Equal-tailed credible interval (normal approximation on the logit scale, kept in (0, 1))."""
+        z = 1.959963984540054 if level == 0.95 else _z(level)
+        m, a, b = self.mean, self.alpha, self.beta
+        # Var(logit θ) ≈ 1/α + 1/β for a Beta(α, β): the interval stays inside (0, 1) and is asymmetric
+        # near the edges, as the Beta is.
+        spread = z * math.sqrt(1 / a + 1 / b)
+        centre = math.log(m / (1 - m))
+        return _sigmoid(centre - spread), _sigmoid(centre + spread)
+
+
+def _z(level: float) -> float:
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(0.5 + level / 2)
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """How one feature moves a prediction: its posterior and the log-odds it adds to the baseline."""
+
+    feature: str
+    mean: float
+    amount: float
+    log_odds: float
+
+
+@dataclass(frozen=True)
+class PreferenceModel:
+    """A designer's learned preferences at one moment: decayed evidence per feature."""
+
+    evidence: Mapping[str, Evidence] = field(default_factory=dict)
+    priors: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+
+    def get(self, feature: str) -> Evidence:
+        """The feature's evidence (the prior alone when nothing was judged)."""
+        found = self.evidence.get(feature)
+        if found is not None:
+            return found
+        return Evidence(prior=self.priors.get(feature, PRIOR))
+
+    @property
+    def baseline(self) -> float:
+        """Mean strength of this designer's judgements (0.5 before the first)."""
+        return self.get(OVERALL).mean
+
+    @property
+    def judged(self) -> float:
+        """Decayed number of judgements behind the model."""
+        return self.get(OVERALL).amount
+
+    def features(self, kind: str) -> dict[str, Evidence]:
+        """Every feature of `kind` with evidence or a global prior."""
+        keys = {*self.evidence, *self.priors}
+        return {k: self.get(k) for k in sorted(keys) if kind_of(k) == kind}
+
+    def sampling_weights(
+        self, rng: random.Random, power: float = SAMPLING_POWER
+    ) -> dict[str, dict[str, float]]:
+        """Stage 4 factors: path → value → (θ / b)^κ, θ ~ Beta(α, β) drawn once per batch (Thompson).
+
+        Values never judged keep factor 1, i.e. the baseline: sampling explores them at their base rate.
+        """
+        if self.judged <= 0 and not self.priors:
+            return {}
+        b = self.baseline
+        weights: dict[str, dict[str, float]] = {}
+        for key, ev in self.features("attribute").items():
+            path, _, value = key.removeprefix("attribute:").partition("=")
+            theta = rng.betavariate(ev.alpha, ev.beta)
+            weights.setdefault(path, {})[value] = (theta / b) ** power
+        return weights
+
+    def modifier_posteriors(self) -> dict[str, tuple[float, float]]:
+        """Stage 7: (α, β) per modifier id."""
+        return {k.removeprefix("modifier:"): (e.alpha, e.beta) for k, e in self.features("modifier").items()}
+
+    def route_posteriors(self) -> dict[tuple[str, str, str], tuple[float, float]]:
+        """Stage 8: (α, β) per (provider, model, garment category)."""
+        out: dict[tuple[str, str, str], tuple[float, float]] = {}
+        for key, ev in self.features("route").items():
+            route, _, category = key.removeprefix("route:").rpartition("|")
+            provider, _, model = route.partition(":")
+            out[(provider, model, category)] = (ev.alpha, ev.beta)
+        return out
+
+    def explain(self, features: Iterable[str]) -> list[Contribution]:
+        """The predictive features of an image with evidence, strongest effect first."""
+        b = _logit(self.baseline)
+        rows = []
+        for key in features:
+            if kind_of(key) not in PREDICTIVE:
+                continue
+            ev = self.get(key)
+            if ev.amount <= 0 and key not in self.priors:
+                continue
+            rows.append(Contribution(key, ev.mean, ev.amount, _logit(ev.mean) - b))
+        return sorted(rows, key=lambda c: (-abs(c.log_odds), c.feature))
+
+    def predict(self, features: Iterable[str]) -> float:
+        """Probability that an image with these features pleases: the baseline's log-odds plus each
+        feature's log-odds lift over it (naive Bayes: features are taken as independent evidence)."""
+        lift = sum(c.log_odds for c in self.explain(features))
+        return _sigmoid(_logit(self.baseline) + lift)
+
+
+def global_prior(pos: float, neg: float, strength_: float = GLOBAL_PRIOR_STRENGTH) -> tuple[float, float]:
+    """A Beta prior centred on other users' aggregate mean for a feature, worth `strength_` judgements."""
+    mean = (PRIOR[0] + pos) / (PRIOR[0] + PRIOR[1] + pos + neg)
+    return (strength_ * mean, strength_ * (1 - mean))
+
+
+def label(feature: str) -> str:
+    """A readable name: 'color.primary = black', 'openai:gpt-image-1 on dress', 'modifier golden-rim'."""
+    kind, _, rest = feature.partition(":")
+    if kind == "attribute":
+        path, _, value = rest.partition("=")
+        return f"{path} = {value}"
+    if kind == "route":
+        route, _, category = rest.rpartition("|")
+        return f"{route} on {category}"
+    return rest if kind in ("persona", "direction") else f"{kind} {rest}"
