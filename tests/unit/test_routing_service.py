@@ -63,7 +63,8 @@ def test_feedback_on_a_route_shifts_later_choices_for_that_category_only(router_
     assert router.candidate_routes() == ["a:m", "b:m"]  # the offline renderer leaves routing; "off" too
     teach(container, user, ["route:b:m|dress"], "outlier", 30)
     teach(container, user, ["route:a:m|dress"], "reject", 30)
-    assert container.learning.model(user).route_posteriors()[("b", "m", "dress")] == pytest.approx((32.0, 2.0))
+    learned = container.learning.model(user).get("route:b:m|dress")
+    assert learned.pos == pytest.approx(30.0) and learned.neg == 0
     choose = router.chooser(user, GenerationSettings())
     dress = Counter(choose(DRESS, NEEDS, random.Random(i)).route for i in range(100))
     coat = Counter(choose(COAT, NEEDS, random.Random(i)).route for i in range(100))

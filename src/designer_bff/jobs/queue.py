@@ -80,7 +80,11 @@ class JobQueue:
 
     def start_consumers(self, workers: int, recovery_interval: float) -> None:
         """Start consumer threads in this process (no signal handlers: the host process owns those)."""
-        consumer = self.huey.create_consumer(workers=workers, worker_type="thread", periodic=False)
+        # An idle worker polls at most once a second (huey's default backs off to 10 s): a job enqueued
+        # after a quiet spell starts within a second. Redis pops block, so this only matters for SQLite.
+        consumer = self.huey.create_consumer(
+            workers=workers, worker_type="thread", periodic=False, max_delay=1.0
+        )
         consumer.scheduler.start()
         for _, worker in consumer.worker_threads:
             worker.start()

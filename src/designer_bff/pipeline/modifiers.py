@@ -188,9 +188,11 @@ def choose_modifiers(
     rng: random.Random,
     *,
     categories: Sequence[ModifierCategory] = CATEGORIES,
+    prior: Posterior | None = None,
 ) -> list[ChosenModifier]:
-    """One modifier per category: draw θ ~ Beta(α, β) per option (missing id → prior), keep the argmax."""
-    prior = prior_posterior()
+    """One modifier per category: draw θ ~ Beta(α, β) per option (missing id → `prior`, by default
+    Beta(2, 2)), keep the argmax."""
+    prior = prior or prior_posterior()
     chosen: list[ChosenModifier] = []
     for category in categories:
         best: ChosenModifier | None = None

@@ -8,16 +8,18 @@ designer":
 
     α_f = α0 + Σ_j w_j·s_j      β_f = β0 + Σ_j w_j·(1 − s_j)      w_j = exp(−age_j / 30 days)
 
-over the current judgements j of images carrying f, with s_j the judgement's strength (DESIGN §4) and
-(α0, β0) = (2, 2), or a prior from other users' aggregates when global learning is on. A judgement that
-is changed or undone takes its contribution back out, so the model is always the function of the
-current judgements. One extra feature, `overall`, collects every judgement: its mean b is the designer's
-baseline.
+over the current judgements j of images carrying f, with s_j the judgement's strength (DESIGN §4). One
+extra feature, `overall`, collects every judgement under the Beta(2, 2) prior of DESIGN §4: its mean b is
+the designer's baseline. Every other feature's prior has the same weight (4 judgements) centred on the
+baseline, (α0, β0) = (4b, 4(1 − b)) — a feature nobody judged is expected to do as well as this
+designer's average, so evidence moves it up or down from there — or, with global learning, centred on
+all users' aggregate for that feature. A judgement that is changed or undone takes its contribution back
+out, so the model is always a function of the current judgements.
 
 The same posteriors drive the stages that learn:
 - spec sampling (stage 4): factor (θ_f / b)^κ per attribute value, θ_f a Thompson draw;
 - prompt modifiers (stage 7): Thompson sampling on the modifier posteriors;
-- routing (stage 8): the route × category posterior is the route's quality;
+- routing (stage 8): the route × category posterior (`route_feature`) is the route's quality;
 - selection (stage 13): q_i adds the predicted probability that image i pleases (`predict`).
 """
 
@@ -47,8 +49,8 @@ OVERALL = "overall:all"
 PREDICTIVE: frozenset[str] = frozenset({"attribute", "modifier", "route"})
 # Exploitation strength of spec sampling: a value whose draw is twice the baseline is 2^κ times as likely.
 SAMPLING_POWER = 2.0
-# Aggregates from other users weigh as much as this many judgements of the user's own (global learning).
-GLOBAL_PRIOR_STRENGTH = 4.0
+# Weight (in judgements) of every feature's prior: that of Beta(2, 2).
+PRIOR_STRENGTH = PRIOR[0] + PRIOR[1]
 
 
 def strength(judgement: str, *, rating: int | None = None, sentiment: str | None = None) -> float:
@@ -84,6 +86,11 @@ def attribute_feature(path: str, value: str) -> str:
     return f"attribute:{path}={value}"
 
 
+def route_feature(provider: str, model: str, category: str) -> str:
+    """`route:{provider}:{model}|{garment category}`."""
+    return f"route:{provider}:{model}|{category}"
+
+
 def features_of(
     spec: GarmentSpec | Mapping[str, Any],
     *,
@@ -102,7 +109,8 @@ def features_of(
     keys |= {f"modifier:{m}" for m in modifiers}
     garment = flat.get("garment.type", ["?"])[0]
     if route:
-        keys.add(f"route:{route}|{garment}")
+        provider, _, model = route.partition(":")
+        keys.add(route_feature(provider, model, garment))
     if persona:
         keys.add(f"persona:{persona}")
     if direction:
@@ -180,24 +188,36 @@ class Contribution:
     log_odds: float
 
 
+def centred_prior(mean: float) -> tuple[float, float]:
+    """A Beta prior with mean `mean` and the weight of Beta(2, 2)."""
+    return (PRIOR_STRENGTH * mean, PRIOR_STRENGTH * (1.0 - mean))
+
+
 @dataclass(frozen=True)
 class PreferenceModel:
-    """A designer's learned preferences at one moment: decayed evidence per feature."""
+    """A designer's learned preferences at one moment: decayed evidence per feature (`Evidence.pos` and
+    `neg`; the model supplies each feature's prior), and global priors when global learning is on."""
 
     evidence: Mapping[str, Evidence] = field(default_factory=dict)
     priors: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
+    def prior_for(self, feature: str) -> tuple[float, float]:
+        """Beta(2, 2) for the baseline; a global prior; else one centred on the baseline."""
+        if feature == OVERALL:
+            return PRIOR
+        return self.priors.get(feature) or centred_prior(self.baseline)
+
     def get(self, feature: str) -> Evidence:
-        """The feature's evidence (the prior alone when nothing was judged)."""
+        """The feature's posterior (the prior alone when nothing was judged)."""
         found = self.evidence.get(feature)
-        if found is not None:
-            return found
-        return Evidence(prior=self.priors.get(feature, PRIOR))
+        pos, neg = (found.pos, found.neg) if found else (0.0, 0.0)
+        return Evidence(pos, neg, self.prior_for(feature))
 
     @property
     def baseline(self) -> float:
-        """Mean strength of this designer's judgements (0.5 before the first)."""
-        return self.get(OVERALL).mean
+        """Mean strength of this designer's judgements under Beta(2, 2) (0.5 before the first)."""
+        found = self.evidence.get(OVERALL)
+        return Evidence(found.pos, found.neg).mean if found else 0.5
 
     @property
     def judged(self) -> float:
@@ -230,15 +250,6 @@ class PreferenceModel:
         """Stage 7: (α, β) per modifier id."""
         return {k.removeprefix("modifier:"): (e.alpha, e.beta) for k, e in self.features("modifier").items()}
 
-    def route_posteriors(self) -> dict[tuple[str, str, str], tuple[float, float]]:
-        """Stage 8: (α, β) per (provider, model, garment category)."""
-        out: dict[tuple[str, str, str], tuple[float, float]] = {}
-        for key, ev in self.features("route").items():
-            route, _, category = key.removeprefix("route:").rpartition("|")
-            provider, _, model = route.partition(":")
-            out[(provider, model, category)] = (ev.alpha, ev.beta)
-        return out
-
     def explain(self, features: Iterable[str]) -> list[Contribution]:
         """The predictive features of an image with evidence, strongest effect first."""
         b = _logit(self.baseline)
@@ -259,10 +270,9 @@ class PreferenceModel:
         return _sigmoid(_logit(self.baseline) + lift)
 
 
-def global_prior(pos: float, neg: float, strength_: float = GLOBAL_PRIOR_STRENGTH) -> tuple[float, float]:
-    """A Beta prior centred on other users' aggregate mean for a feature, worth `strength_` judgements."""
-    mean = (PRIOR[0] + pos) / (PRIOR[0] + PRIOR[1] + pos + neg)
-    return (strength_ * mean, strength_ * (1 - mean))
+def global_prior(pos: float, neg: float) -> tuple[float, float]:
+    """A prior centred on all other users' aggregate mean for a feature (itself under Beta(2, 2))."""
+    return centred_prior(Evidence(pos, neg).mean)
 
 
 def label(feature: str) -> str:

@@ -199,9 +199,11 @@ def plan_generation(
     # The user's own words go into prompts only when they are a description, not a command.
     user_words = request.prompt if request.intent is None else None
     posteriors = {m: Posterior(a, b) for m, (a, b) in request.preferences.modifier_posteriors().items()}
+    # A modifier never judged is expected to do as well as this designer's average design.
+    unjudged = Posterior(*request.preferences.prior_for("modifier:?"))
     with recorder.stage("optimization", modifiers=len(posteriors)) as out:
         chosen = [
-            pick_modifiers(spec, posteriors, random.Random(f"modifiers:{request.seed}:{i}"))
+            pick_modifiers(spec, posteriors, random.Random(f"modifiers:{request.seed}:{i}"), unjudged)
             for i, spec in enumerate(specs)
         ]
         out.update(chosen=dict(Counter(m.id for mods in chosen for m in mods).most_common()))

@@ -129,6 +129,9 @@ def persona_fill(
     return apply_persona(tree, persona, match, threshold=threshold, rng=rng)
 
 
-def pick_modifiers(spec: GarmentSpec, posteriors: Mapping[str, Posterior], rng: random.Random) -> list[Any]:
+def pick_modifiers(
+    spec: GarmentSpec, posteriors: Mapping[str, Posterior], rng: random.Random, prior: Posterior | None = None
+) -> list[Any]:
     """Stage 7: one modifier per category the spec leaves open, by Thompson sampling."""
-    return [c.modifier for c in choose_modifiers(posteriors, rng, categories=categories_for_spec(spec))]
+    chosen = choose_modifiers(posteriors, rng, categories=categories_for_spec(spec), prior=prior)
+    return [c.modifier for c in chosen]

@@ -114,6 +114,20 @@ def _evidence(row: PreferenceStat | None, now: datetime) -> Evidence:
     return Evidence(row.pos * factor, row.neg * factor)
 
 
+def _posterior(model: PreferenceModel, feature: str, row: PreferenceStat, now: datetime) -> Evidence:
+    ev = _evidence(row, now)
+    return Evidence(ev.pos, ev.neg, model.prior_for(feature))
+
+
+def _move(row: PreferenceStat, change: Change, now: datetime) -> None:
+    """Take the judgement's old contribution out of the row and put its new one in."""
+    _bring_to(row, now)
+    if change.before is not None:
+        _add(row, change.before, -1, now)
+    if change.after is not None:
+        _add(row, change.after, +1, now)
+
+
 def _add(row: PreferenceStat, verdict: Verdict, sign: int, now: datetime) -> None:
     weight = decay_factor(days_between(verdict.judged_at, now))
     # Clamped: taking back a contribution must not leave float dust below zero.
@@ -140,20 +154,22 @@ class LearningService:
         """Move the model by each change (inside the caller's transaction) and log every feature's move."""
         now = now or utcnow()
         stats = PreferenceStats(s)
+        priors = self._global_priors(s, user_id) if self.settings.global_learning else {}
         log: list[LearningUpdate] = []
         for change in changes:
             if change.before == change.after:
                 continue
             rows = stats.rows(user_id, [*change.features, OVERALL])
             reason = change.describe()
+            # The baseline moves too, and with it the prior of every feature without a global one:
+            # the log shows each feature's posterior as the model reads it, before and after.
+            model = PreferenceModel({OVERALL: _evidence(rows[OVERALL], now)}, priors)
+            befores = {f: _posterior(model, f, r, now) for f, r in rows.items()}
+            for row in rows.values():
+                _move(row, change, now)
+            model = PreferenceModel({OVERALL: _evidence(rows[OVERALL], now)}, priors)
             for feature, row in sorted(rows.items()):
-                before = _evidence(row, now)
-                _bring_to(row, now)
-                if change.before is not None:
-                    _add(row, change.before, -1, now)
-                if change.after is not None:
-                    _add(row, change.after, +1, now)
-                after = _evidence(row, now)
+                before, after = befores[feature], _posterior(model, feature, row, now)
                 log.append(
                     LearningUpdate(
                         user_id=user_id,
@@ -254,11 +270,11 @@ class LearningService:
             }
             stats = PreferenceStats(s)
             for j in judgements:
-                features = asset_features(assets[j.asset_id])
-                verdict = Verdict(j.judgement, j.strength, j.judged_at)
-                for row in stats.rows(user_id, [*features, OVERALL]).values():
-                    _bring_to(row, now)
-                    _add(row, verdict, +1, now)
+                change = Change(
+                    j.asset_id, [], None, Verdict(j.judgement, j.strength, j.judged_at), None, "rebuild"
+                )
+                for row in stats.rows(user_id, [*asset_features(assets[j.asset_id]), OVERALL]).values():
+                    _move(row, change, now)
         return {"images": len(kept), "judgements": len(judgements)}
 
 

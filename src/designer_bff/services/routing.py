@@ -15,10 +15,9 @@ from designer_bff.db.tables import RoutingDecisionRow
 from designer_bff.domain.generation import GenerationSettings, PlannedImage
 from designer_bff.domain.spec import GarmentSpec
 from designer_bff.errors import InvalidInput
-from designer_bff.pipeline.preferences import PreferenceModel
+from designer_bff.pipeline.preferences import PreferenceModel, route_feature
 from designer_bff.pipeline.routing import (
     OFFLINE_PROVIDER,
-    PRIOR,
     RouteChoice,
     RouteNeeds,
     RouteOption,
@@ -78,13 +77,12 @@ class Router:
         routes = [requested] if requested else self.candidate_routes()
         with self.db.session() as s:
             stats = Calls(s).stats(STATS_WINDOW)
-        learned = self.preferences_of(user_id) if user_id and self.preferences_of else None
-        posteriors = learned.route_posteriors() if learned else {}
+        learned = self.preferences_of(user_id) if user_id and self.preferences_of else PreferenceModel()
         cooling = {r for r in routes if self.breaker.status(r).state == "open"}
 
         def choose_one(spec: GarmentSpec, needs: RouteNeeds, rng: random.Random) -> RouteChoice:
             options = [
-                self._option(route, spec.garment.type, needs, stats, posteriors, route in cooling)
+                self._option(route, spec.garment.type, needs, stats, learned, route in cooling)
                 for route in routes
             ]
             return choose(options, needs, strategy=strategy, rng=rng, requested=requested)
@@ -97,13 +95,13 @@ class Router:
         category: str,
         needs: RouteNeeds,
         stats: dict[tuple[str, str], RouteStats],
-        posteriors: dict[tuple[str, str, str], tuple[float, float]],
+        learned: PreferenceModel,
         cooling: bool,
     ) -> RouteOption:
         provider = self.registry.get(route)
         caps = provider.capabilities
         seen = stats.get((provider.provider_id, provider.model))
-        alpha, beta = posteriors.get((provider.provider_id, provider.model, category), PRIOR)
+        quality = learned.get(route_feature(provider.provider_id, provider.model, category))
         return RouteOption(
             provider=provider.provider_id,
             model=provider.model,
@@ -112,8 +110,8 @@ class Router:
             latency_s=seen.mean_latency_s if seen and seen.mean_latency_s else caps.typical_latency_s,
             successes=seen.successes if seen else 0,
             failures=seen.failures if seen else 0,
-            quality_alpha=alpha,
-            quality_beta=beta,
+            quality_alpha=quality.alpha,
+            quality_beta=quality.beta,
             cooling_down=cooling,
         )
 
