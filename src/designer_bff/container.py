@@ -24,6 +24,7 @@ from designer_bff.providers.limits import CallLimiter, MemoryCallLimiter, RedisC
 from designer_bff.providers.registry import ProviderRegistry
 from designer_bff.providers.tech_flat import TechFlatProvider
 from designer_bff.services.analysis import AnalysisService
+from designer_bff.services.analytics import AnalyticsService
 from designer_bff.services.auth import AuthService
 from designer_bff.services.commands import CommandService, IntentParser
 from designer_bff.services.costs import Costs
@@ -235,6 +236,11 @@ class Container:
     def costs(self) -> Costs:
         """Budgets and estimates."""
         return Costs(self.settings, self.db, self.providers)
+
+    @cached_property
+    def analytics(self) -> AnalyticsService:
+        """Stage 16: analytics and recommendations over a user's history."""
+        return AnalyticsService(self.settings, self.db, self.costs)
 
     @cached_property
     def planner(self) -> Planner:

@@ -26,7 +26,13 @@ def _owner_resources(client: Any, headers: dict[str, str]) -> dict[str, str]:
     wait_ready(client, portfolio["id"], headers)
     persona = client.post("/api/persona", json={"name": "Private Muse"}, headers=headers).json()
     client.post("/api/voice/process-text", json={"command": "2 red skirts", "dryRun": True}, headers=headers)
+    reaction = client.post(
+        "/api/feedback",
+        json={"items": [{"assetId": body["assets"][0]["id"], "type": "outlier"}]},
+        headers=headers,
+    ).json()["items"][0]["feedback"]
     return {
+        "feedback_id": reaction["id"],
         "portfolio_id": portfolio["id"],
         "image_id": portfolio["items"][0]["id"],
         "persona_id": persona["id"],
@@ -76,6 +82,10 @@ def test_second_user_sees_nothing_of_the_first(client: Any) -> None:
         ("PUT", "/api/persona/{persona_id}"): {"json": {"name": "Stolen"}},
         ("DELETE", "/api/persona/{persona_id}"): {},
         ("PUT", "/api/persona/{persona_id}/activate"): {},
+        ("POST", "/api/feedback"): {"json": {"items": [{"assetId": "{asset_id}", "type": "heart"}]}},
+        ("POST", "/api/feedback/{feedback_id}/undo"): {},
+        ("GET", "/api/feedback"): {"params": {"assetId": "{asset_id}"}},
+        ("GET", "/api/learning/explain/{asset_id}"): {},
     }
     listing: dict[tuple[str, str], dict[str, Any]] = {
         ("GET", "/api/generate"): {},
@@ -104,6 +114,17 @@ def test_second_user_sees_nothing_of_the_first(client: Any) -> None:
         ("DELETE", "/api/persona/active"): {},
         ("POST", "/api/voice/process-text"): {"json": {"command": "2 red skirts", "dryRun": True}},
         ("GET", "/api/voice/history"): {},
+        ("GET", "/api/learning/model"): {},
+        ("GET", "/api/learning/updates"): {},
+        ("POST", "/api/learning/rebuild"): {},
+        ("GET", "/api/analytics/overview"): {},
+        ("GET", "/api/analytics/costs"): {},
+        ("GET", "/api/analytics/quality"): {},
+        ("GET", "/api/analytics/models"): {},
+        ("GET", "/api/analytics/style-evolution"): {},
+        ("GET", "/api/analytics/clusters"): {},
+        ("GET", "/api/analytics/success"): {},
+        ("GET", "/api/analytics/recommendations"): {},
     }
     # The walk must cover every route the app has: a new route without an isolation check fails here.
     paths = client.get("/openapi.json").json()["paths"]
@@ -139,6 +160,21 @@ def test_second_user_sees_nothing_of_the_first(client: Any) -> None:
     assert client.get("/api/profile", headers=bob).status_code == 404
     assert client.post("/api/profile/rebuild", headers=bob).status_code == 404
     assert client.get("/api/voice/history", headers=bob).json()["items"] == []
+    # Analytics answer for the caller only: Bob has no history; Alice's batch is counted for her alone.
+    # Bob's learning is his own: nothing judged, no log, and alice's standout is still hers.
+    assert client.get("/api/learning/model", headers=bob).json()["judged"] == 0
+    assert client.get("/api/learning/updates", headers=bob).json() == {"items": [], "total": 0}
+    assert client.get("/api/feedback", headers=bob).json()["total"] == 0
+    assert client.get("/api/learning/model", headers=alice).json()["judged"] > 0.99
+    assert client.get("/api/feedback", params={"assetId": ids["asset_id"]}, headers=alice).json()[
+        "judgement"
+    ]["judgement"] == "outlier"
+    assert set(client.get("/api/analytics/overview", headers=bob).json()["totals"].values()) == {0}
+    assert client.get("/api/analytics/overview", headers=alice).json()["totals"]["imagesKept"] == 1
+    for path, table in (("costs", "rows"), ("models", "rows"), ("clusters", "rows"), ("success", "rows")):
+        assert client.get(f"/api/analytics/{path}", headers=bob).json()[table] == [], path
+        assert client.get(f"/api/analytics/{path}?format=csv", headers=bob).text.strip() == "", path
+    assert client.get("/api/analytics/models", headers=alice).json()["rows"][0]["kept"] == 1
     bob_personas = client.get("/api/persona", headers=bob).json()["items"]
     assert {p["source"] for p in bob_personas} == {"default"}  # none of Alice's own or profile personas
     bob_match = client.post("/api/persona/match", json={"text": "private muse"}, headers=bob).json()
@@ -150,14 +186,16 @@ def test_second_user_sees_nothing_of_the_first(client: Any) -> None:
 
     # Alice still has everything, untouched by Bob's attempts.
     body = client.get(f"/api/generate/{ids['generation_id']}", headers=alice).json()
-    assert body["status"] == "completed" and body["feedback"] == []
+    # Only alice's own standout: bob's heart and undo never reached her generation.
+    assert body["status"] == "completed" and [f["type"] for f in body["feedback"]] == ["outlier"]
+    assert body["feedback"][0]["undoneAt"] is None
     assert client.get(f"/api/assets/{ids['asset_id']}/file", headers=alice).status_code == 200
     assert [k["id"] for k in client.get("/api/auth/api-keys", headers=alice).json()] == [ids["key_id"]]
     assert (
         client.get(f"/api/portfolios/{ids['portfolio_id']}", headers=alice).json()["counts"]["analysed"] == 5
     )
     assert client.get(f"/api/persona/{ids['persona_id']}", headers=alice).json()["name"] == "Private Muse"
-    assert client.get("/api/profile", headers=alice).json()["images"] == 5
+    assert client.get("/api/profile", headers=alice).json()["images"] == 6  # 5 uploaded + her standout
     assert len(client.get("/api/voice/history", headers=alice).json()["items"]) == 1
 
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from designer_bff import __version__
 from designer_bff.api.errors import install_error_handlers
 from designer_bff.api.routes import (
+    analytics,
     assets,
     auth,
     coverage,
@@ -73,6 +74,7 @@ def create_app(container: Container | None = None, *, run_consumers: bool | None
         voice,
         feedback,
         learning,
+        analytics,
         web,
     ):
         app.include_router(module.router)

@@ -178,10 +178,18 @@ def _specs(
             injected=sorted({k for ks in keywords for k in ks}),
             top=[{"name": m.name, "score": m.score} for m in choice.matches[:3]],
         )
-    # What the sampled trees leave open is drawn with the same learned factors as what they state.
-    factors = _multiply(request.boosts, learned)
+    # What the sampled trees leave open is drawn with learned factors too, a Thompson draw per image, so
+    # one batch tries several plausible readings of what the designer likes rather than one.
     specs = [
-        complete_spec(tree, random.Random(f"{request.seed}:{i}"), factors) for i, tree in enumerate(trees)
+        complete_spec(
+            tree,
+            random.Random(f"{request.seed}:{i}"),
+            _multiply(
+                request.boosts,
+                request.preferences.sampling_weights(random.Random(f"preferences:{request.seed}:{i}")),
+            ),
+        )
+        for i, tree in enumerate(trees)
     ]
     recorder.stages["sampling"]["output"].update(
         garments=sorted({s.garment.type for s in specs}), captions=[s.caption() for s in specs[:10]]
