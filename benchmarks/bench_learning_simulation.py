@@ -163,8 +163,8 @@ def simulate(taste_key: str, seed: int, rounds: int, batch: int, workdir: Path) 
     taste = TASTES[taste_key]
     settings = Settings(
         data_dir=workdir / f"{taste_key}-{seed}",
-        secret_key="simulation-secret-key-0123456789abcdef",
-        _env_file=None,  # type: ignore[call-arg]
+        secret_key="simulation-secret-key-0123456789abcdef",  # noqa: S106 - a throwaway local studio
+        _env_file=None,
     )
     container = Container(settings)
     container.db.migrate()
@@ -205,8 +205,8 @@ def main(argv: list[str] | None = None) -> int:
             print("|---|---|---|---|---|---|")
             for r in run["rounds"]:
                 print(
-                    f"| {r['round']} | {r['studio']:.1%} | {r['standouts']}/{args.batch} | {r['baseline']:.1%} "
-                    f"| {run['oracle']:.1%} | {r['studio'] / run['oracle']:.0%} |"
+                    f"| {r['round']} | {r['studio']:.1%} | {r['standouts']}/{args.batch} "
+                    f"| {r['baseline']:.1%} | {run['oracle']:.1%} | {r['studio'] / run['oracle']:.0%} |"
                 )
             print(
                 f"round {args.rounds}: {last['studio'] / run['oracle']:.0%} of oracle "
