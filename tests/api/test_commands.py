@@ -176,6 +176,7 @@ def test_learned_modifier_preferences_steer_the_next_batch(client: Any, containe
     chosen = before["stages"]["optimization"]["chosen"]
     assert sum(n for m, n in chosen.items() if m.startswith("lighting:")) == 24  # one per candidate
     teach(container, me, ["modifier:lighting:golden-rim"], "outlier", 30)  # standouts lit by golden hour
+    teach(container, me, [], "reject", 30)  # and as many rejects of designs lit otherwise
     learned = container.learning.model(me).get("modifier:lighting:golden-rim")
     assert learned.pos == pytest.approx(30.0, rel=1e-4) and learned.neg == 0
     after = client.post("/api/voice/process-text", json=command, headers=alice).json()

@@ -69,7 +69,7 @@ def test_generate_writes_images_contact_sheet_and_manifest(tmp_path: Path) -> No
 
 
 def test_user_create_and_migrate(tmp_path: Path) -> None:
-    assert "revision 0005" in _run(["migrate"], tmp_path).stdout
+    assert "revision 0006" in _run(["migrate"], tmp_path).stdout
     ok = _run(["user", "create", "ana@example.com", "--password", "long-enough-pw"], tmp_path)
     assert ok.returncode == 0 and "created user ana@example.com" in ok.stdout
     dup = _run(["user", "create", "ana@example.com", "--password", "long-enough-pw"], tmp_path)
