@@ -166,9 +166,12 @@ def test_second_user_sees_nothing_of_the_first(client: Any) -> None:
     assert client.get("/api/learning/updates", headers=bob).json() == {"items": [], "total": 0}
     assert client.get("/api/feedback", headers=bob).json()["total"] == 0
     assert client.get("/api/learning/model", headers=alice).json()["judged"] > 0.99
-    assert client.get("/api/feedback", params={"assetId": ids["asset_id"]}, headers=alice).json()[
-        "judgement"
-    ]["judgement"] == "outlier"
+    assert (
+        client.get("/api/feedback", params={"assetId": ids["asset_id"]}, headers=alice).json()["judgement"][
+            "judgement"
+        ]
+        == "outlier"
+    )
     assert set(client.get("/api/analytics/overview", headers=bob).json()["totals"].values()) == {0}
     assert client.get("/api/analytics/overview", headers=alice).json()["totals"]["imagesKept"] == 1
     for path, table in (("costs", "rows"), ("models", "rows"), ("clusters", "rows"), ("success", "rows")):
