@@ -1,6 +1,7 @@
 """Stage 15: one per-user preference model over image features — Bayesian, time-decayed, explainable.
 
-Every kept image carries *features*: each attribute value of its spec (`attribute:color.primary=black`),
+Every kept image carries *features*: each attribute value of its spec (`attribute:color.primary=black`)
+and the families those values belong to (`attribute:color.primary.tone=dark`, see `facets`),
 each prompt modifier it was made with (`modifier:lighting.golden-rim`), its route on its garment category
 (`route:openai:gpt-image-1|dress`), and — tracked for analytics, not used for prediction — its persona
 and style-profile direction. Each feature f has a Beta posterior over "an image with f pleases this
@@ -34,7 +35,9 @@ from typing import Any, Literal
 
 from designer_bff.domain.spec import GarmentSpec
 from designer_bff.errors import InvalidInput
+from designer_bff.pipeline.facets import FACETS, facets_of, parents_of
 from designer_bff.pipeline.profile_state import flatten_spec
+from designer_bff.pipeline.sampling import sampler_values
 
 Judgement = Literal["outlier", "heart", "save", "rating", "comment", "reject"]
 Sentiment = Literal["positive", "neutral", "negative"]
@@ -86,6 +89,11 @@ def attribute_feature(path: str, value: str) -> str:
     return f"attribute:{path}={value}"
 
 
+def is_facet(feature: str) -> bool:
+    """Whether a feature is a facet (`attribute:color.primary.tone=dark`), not a spec value."""
+    return kind_of(feature) == "attribute" and feature[10:].partition("=")[0] in FACETS
+
+
 def route_feature(provider: str, model: str, category: str) -> str:
     """`route:{provider}:{model}|{garment category}`."""
     return f"route:{provider}:{model}|{category}"
@@ -105,6 +113,7 @@ def features_of(
         flat = flatten_spec(tree)
     except InvalidInput:  # an image stored under an older taxonomy: learn from what still maps
         flat = {}
+    flat.update(facets_of(flat))
     keys = {attribute_feature(path, v) for path, values in flat.items() for v in values}
     keys |= {f"modifier:{m}" for m in modifiers}
     garment = flat.get("garment.type", ["?"])[0]
@@ -202,10 +211,17 @@ class PreferenceModel:
     priors: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
     def prior_for(self, feature: str) -> tuple[float, float]:
-        """Beta(2, 2) for the baseline; a global prior; else one centred on the baseline."""
+        """Beta(2, 2) for the baseline; a global prior; one centred on the value's facets (a colour on its
+        family's and tone's posterior means); else one centred on the baseline."""
         if feature == OVERALL:
             return PRIOR
-        return self.priors.get(feature) or centred_prior(self.baseline)
+        found = self.priors.get(feature)
+        if found:
+            return found
+        parents = parents_of(feature)
+        if parents:
+            return centred_prior(sum(self.get(p).mean for p in parents) / len(parents))
+        return centred_prior(self.baseline)
 
     def get(self, feature: str) -> Evidence:
         """The feature's posterior (the prior alone when nothing was judged)."""
@@ -230,19 +246,29 @@ class PreferenceModel:
         return {k: self.get(k) for k in sorted(keys) if kind_of(k) == kind}
 
     def sampling_weights(
-        self, rng: random.Random, power: float = SAMPLING_POWER
+        self, rng: random.Random | None = None, power: float = SAMPLING_POWER
     ) -> dict[str, dict[str, float]]:
-        """Stage 4 factors: path → value → (θ / b)^κ, θ ~ Beta(α, β) drawn once per batch (Thompson).
+        """Stage 4 factors: path → value → (θ / b)^κ, θ ~ Beta(α, β) (Thompson), or θ the posterior mean
+        when no `rng` is given.
 
-        Values never judged keep factor 1, i.e. the baseline: sampling explores them at their base rate.
+        Values never judged keep factor 1, i.e. the baseline: sampling explores them at their base rate —
+        unless a facet of theirs was judged: then their prior is centred on the facet (`prior_for`), so
+        an unseen dark colour is tried when dark colours please. Facets themselves get no factor: their
+        evidence reaches sampling through the values' priors, and counting it twice would overshoot.
         """
         if self.judged <= 0 and not self.priors:
             return {}
         b = self.baseline
+        keys = {k for k in self.features("attribute") if not is_facet(k)}
+        # Values of a path with judged facets: every value the sampler offers is moved by its facets.
+        for facet in {k for k in self.features("attribute") if is_facet(k)}:
+            source = FACETS[facet.removeprefix("attribute:").partition("=")[0]][0]
+            keys |= {attribute_feature(source, v) for v in sampler_values(source)}
         weights: dict[str, dict[str, float]] = {}
-        for key, ev in self.features("attribute").items():
+        for key in sorted(keys):
+            ev = self.get(key)
             path, _, value = key.removeprefix("attribute:").partition("=")
-            theta = rng.betavariate(ev.alpha, ev.beta)
+            theta = rng.betavariate(ev.alpha, ev.beta) if rng is not None else ev.mean
             weights.setdefault(path, {})[value] = (theta / b) ** power
         return weights
 
@@ -255,7 +281,7 @@ class PreferenceModel:
         b = _logit(self.baseline)
         rows = []
         for key in features:
-            if kind_of(key) not in PREDICTIVE:
+            if kind_of(key) not in PREDICTIVE or is_facet(key):
                 continue
             ev = self.get(key)
             if ev.amount <= 0 and key not in self.priors:
@@ -266,6 +292,7 @@ class PreferenceModel:
     def predict(self, features: Iterable[str]) -> float:
         """Probability that an image with these features pleases: the baseline's log-odds plus the
         features' log-odds lifts over it, summed and divided by √k for k features with evidence.
+        Facets count through their values' priors, not again on their own.
 
         Plain naive Bayes (the sum) treats an image's ~30 features as independent evidence; they are
         not (a scoop neckline comes with the dress), and the sum is overconfident. √k is the usual

@@ -131,7 +131,9 @@ def _specs(
     bases = [merge_trees(merge_trees(request.hints, b), words) for b in request.partial_specs] or [
         merge_trees(request.hints, words)
     ]
-    learned = request.preferences.sampling_weights(random.Random(f"preferences:{request.seed}"))
+    # The profile's directions are weighted by what the model expects (posterior means): a Thompson draw
+    # here would swing the whole batch on one draw; each image draws its own below.
+    learned = request.preferences.sampling_weights()
     with recorder.stage(
         "sampling", count=request.count, seed=request.seed, bases=len(bases), boosts=request.boosts
     ) as out:
@@ -184,10 +186,8 @@ def _specs(
         complete_spec(
             tree,
             random.Random(f"{request.seed}:{i}"),
-            _multiply(
-                request.boosts,
-                request.preferences.sampling_weights(random.Random(f"preferences:{request.seed}:{i}")),
-            ),
+            request.boosts,
+            request.preferences.sampling_weights(random.Random(f"preferences:{request.seed}:{i}")),
         )
         for i, tree in enumerate(trees)
     ]
@@ -303,17 +303,6 @@ def _render(
 
 def _direction(names: Mapping[int, str], cluster: int | None) -> str | None:
     return None if cluster is None else names.get(cluster)
-
-
-def _multiply(*tables: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:
-    """Factor tables (path → value → factor) multiplied value by value; a missing factor is 1."""
-    out: dict[str, dict[str, float]] = {}
-    for table in tables:
-        for path, factors in table.items():
-            row = out.setdefault(path, {})
-            for value, factor in factors.items():
-                row[value] = row.get(value, 1.0) * factor
-    return out
 
 
 def _strongest(weights: Mapping[str, Mapping[str, float]], n: int = 8) -> dict[str, float]:

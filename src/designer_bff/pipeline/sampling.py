@@ -177,6 +177,19 @@ Boosts = Mapping[str, Mapping[str, float]]  # attribute path → value → sampl
 _GARMENTS = ["dress", "top", "skirt", "pants", "blazer", "coat", "jumpsuit"]
 
 
+def sampler_values(path: str) -> tuple[str, ...]:
+    """The values `complete_spec` draws `path` from when nothing is fixed or boosted (any aesthetic)."""
+    if path == "garment.type":
+        return tuple(_GARMENTS)
+    if path == "color.primary":
+        return tuple(_ALL_COLORS)
+    if path == "color.pattern.type":
+        return tuple(sorted({*_DEFAULT_PATTERNS, *(p for ps in _PATTERNS.values() for p in ps)}))
+    if path == "fabric.type":
+        return tuple(sorted({*_DEFAULT_FABRICS, *(f for fs in _FABRIC.values() for f in fs)}))
+    return ()
+
+
 def _pick(rng: random.Random, options: list[str], boosts: Boosts | None = None, path: str = "") -> str:
     """Choose one option, the first (most typical) with double weight, times any coverage boost."""
     factors = (boosts or {}).get(path, {})
@@ -194,9 +207,21 @@ def _choose(rng: random.Random, options: list[str], boosts: Boosts | None, path:
     return rng.choices(options, weights=[factors.get(o, 1.0) for o in options])[0]
 
 
+def _multiply(*tables: Boosts | None) -> dict[str, dict[str, float]]:
+    """Factor tables (path → value → factor) multiplied value by value; a missing factor is 1."""
+    out: dict[str, dict[str, float]] = {}
+    for table in tables:
+        for path, factors in (table or {}).items():
+            row = out.setdefault(path, {})
+            for value, factor in factors.items():
+                row[value] = row.get(value, 1.0) * factor
+    return out
+
+
 def _with_boosted(options: list[str], boosts: Boosts | None, path: str) -> list[str]:
-    """Options plus boosted values not among them, so an uncovered value can be sampled at all."""
-    extra = [v for v in (boosts or {}).get(path, {}) if v not in options]
+    """Options plus boosted values (factor > 1) not among them, so an uncovered or liked value can be
+    sampled at all."""
+    extra = [v for v, f in (boosts or {}).get(path, {}).items() if f > 1 and v not in options]
     return [*options, *sorted(extra)]
 
 
@@ -206,26 +231,34 @@ def _contrast(rng: random.Random, primary: str, palette: list[str]) -> str:
     return rng.choice(pool or [c for c in ("white", "black") if c != primary])
 
 
-def complete_spec(partial: dict[str, Any], rng: random.Random, boosts: Boosts | None = None) -> GarmentSpec:
+def complete_spec(
+    partial: dict[str, Any],
+    rng: random.Random,
+    boosts: Boosts | None = None,
+    learned: Boosts | None = None,
+) -> GarmentSpec:
     """Fill every open attribute of `partial` (a spec-shaped dict) with a plausible seeded choice.
 
     `boosts` (from the last batch's coverage gaps) raise the odds of under-covered values. Garment
     types and fabrics may be boosted into the options; cut attributes are boosted only among the values
-    that suit the garment type, so a gap never produces a mermaid-hem pair of trousers.
+    that suit the garment type, so a gap never produces a mermaid-hem pair of trousers. `learned` factors
+    (stage 15) work the same way: a value the designer liked can be sampled outside its usual options,
+    one they disliked only becomes rarer.
     """
+    factors = _multiply(boosts, learned) if learned else boosts
     tree: dict[str, Any] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in partial.items()}
     garment = dict(tree.get("garment") or {})
     kind = garment.get("type") or _pick(
-        rng, _with_boosted(_GARMENTS, boosts, "garment.type"), boosts, "garment.type"
+        rng, _with_boosted(_GARMENTS, factors, "garment.type"), factors, "garment.type"
     )
     garment["type"] = kind
     cut = _CUT.get(kind, _CUT["top"])
     for attr in ("silhouette", "neckline", "length"):
         if not garment.get(attr) and attr in cut:
-            garment[attr] = _pick(rng, cut[attr], boosts, f"garment.{attr}")
+            garment[attr] = _pick(rng, cut[attr], factors, f"garment.{attr}")
     if "sleeve_length" in cut:
         sleeve = dict(garment.get("sleeve") or {})
-        sleeve.setdefault("length", _pick(rng, cut["sleeve_length"], boosts, "garment.sleeve.length"))
+        sleeve.setdefault("length", _pick(rng, cut["sleeve_length"], factors, "garment.sleeve.length"))
         default_type = "set-in" if sleeve["length"] != "sleeveless" else "none"
         if sleeve["length"] in ("long", "three-quarter", "short", "elbow"):
             default_type = rng.choice(_SLEEVE_TYPES)
@@ -238,8 +271,8 @@ def complete_spec(partial: dict[str, Any], rng: random.Random, boosts: Boosts | 
     fabric = dict(tree.get("fabric") or {})
     fabrics = _FABRIC.get(kind, _DEFAULT_FABRICS)
     if kind not in ("jeans",):  # jeans are denim by definition; other garments take boosted fabrics
-        fabrics = _with_boosted(fabrics, boosts, "fabric.type")
-    fabric.setdefault("type", _pick(rng, fabrics, boosts, "fabric.type"))
+        fabrics = _with_boosted(fabrics, factors, "fabric.type")
+    fabric.setdefault("type", _pick(rng, fabrics, factors, "fabric.type"))
     tree["fabric"] = fabric
 
     color = dict(tree.get("color") or {})
@@ -247,7 +280,7 @@ def complete_spec(partial: dict[str, Any], rng: random.Random, boosts: Boosts | 
     colour_given = bool(color.get("primary"))
     if not colour_given:
         color["primary"] = _choose(
-            rng, _with_boosted(palette, boosts, "color.primary"), boosts, "color.primary"
+            rng, _with_boosted(palette, factors, "color.primary"), factors, "color.primary"
         )
     pattern = dict(color.get("pattern") or {})
     if "type" not in pattern:
@@ -259,7 +292,7 @@ def complete_spec(partial: dict[str, Any], rng: random.Random, boosts: Boosts | 
             "solid"
             if rng.random() < plain_odds
             else _choose(
-                rng, _with_boosted(patterns, boosts, "color.pattern.type"), boosts, "color.pattern.type"
+                rng, _with_boosted(patterns, factors, "color.pattern.type"), factors, "color.pattern.type"
             )
         )
     if pattern["type"] != "solid":

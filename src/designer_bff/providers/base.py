@@ -31,6 +31,10 @@ class Capabilities:
     # Prior for the routing speed term until latencies have been observed.
     typical_latency_s: float = 10.0
     prompt_family: PromptFamily = "gpt-image"
+    # Whether calls count against a vendor's requests-per-minute quota. An in-process renderer has no
+    # such quota, so the default rpm limit (meant for vendor APIs) would only throttle it for nothing;
+    # an rpm set for it in `provider_limits` still applies.
+    vendor_quota: bool = True
 
 
 @dataclass(frozen=True)

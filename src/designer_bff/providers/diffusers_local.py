@@ -69,6 +69,7 @@ class DiffusersProvider:
         qualities=("standard", "hd"),  # quality only changes the size the planner asks for
         prompt_family="sd-plain",  # StableDiffusionPipeline reads "(x:1.2)" literally
         typical_latency_s=90.0,  # SD 1.5, 25 steps at 512 px on two CPU cores
+        vendor_quota=False,  # runs in-process: only the concurrency limit applies
     )
 
     def __init__(

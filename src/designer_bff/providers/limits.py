@@ -20,9 +20,9 @@ WINDOW_S = 60.0
 
 @dataclass(frozen=True)
 class Limit:
-    """How much one provider may be called: per minute and at once."""
+    """How much one provider may be called: per minute (None: no per-minute limit) and at once."""
 
-    rpm: int
+    rpm: int | None
     concurrency: int
 
 
@@ -53,7 +53,7 @@ class MemoryCallLimiter:
             starts.popleft()
         if self._running.get(provider, 0) >= limit.concurrency:
             return -1.0  # wait for a release (notify), not for time
-        if len(starts) >= limit.rpm:
+        if limit.rpm is not None and len(starts) >= limit.rpm:
             return WINDOW_S - (now - starts[0])
         starts.append(now)
         self._running[provider] = self._running.get(provider, 0) + 1
@@ -78,14 +78,15 @@ class MemoryCallLimiter:
             return self._running.get(provider, 0)
 
 
-# KEYS: window zset, semaphore zset. ARGV: now, rpm, concurrency, holder, lease seconds.
+# KEYS: window zset, semaphore zset. ARGV: now, rpm (0: no per-minute limit), concurrency, holder, lease s.
 # Returns 0 when the slot is taken, -1 when the semaphore is full, else ms until the window has room.
 _ACQUIRE = """
 local now = tonumber(ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 60)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[3]) then return -1 end
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+local rpm = tonumber(ARGV[2])
+if rpm > 0 and redis.call('ZCARD', KEYS[1]) >= rpm then
   local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
   return math.max(1, math.ceil((tonumber(oldest[2]) + 60 - now) * 1000))
 end
@@ -133,7 +134,7 @@ class RedisCallLimiter:
             # Redis server time, so that every process measures the window on one clock.
             secs, micros = self.client.time()
             now = secs + micros / 1e6
-            args = [now, limit.rpm, limit.concurrency, holder, self.lease_s]
+            args = [now, limit.rpm or 0, limit.concurrency, holder, self.lease_s]
             answer = int(self._acquire(keys=keys, args=args))
             if answer == 0:
                 break

@@ -18,6 +18,7 @@ class TechFlatProvider:
         qualities=("standard", "hd"),
         typical_latency_s=0.2,
         prompt_family="tech-flat",
+        vendor_quota=False,  # renders in-process: no per-minute quota to respect
     )
     prices = FREE
 

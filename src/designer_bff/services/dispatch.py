@@ -95,11 +95,15 @@ class Dispatcher:
         )
 
     def limit(self, provider_id: str) -> Limit:
-        """The provider's limits: its own setting, else the defaults."""
+        """The provider's limits: its own setting, else the defaults (no rpm without a vendor quota)."""
         own = self.settings.provider_limits.get(provider_id)
         if own is not None:
             return Limit(own.rpm, own.concurrency)
-        return Limit(self.settings.provider_default_rpm, self.settings.provider_default_concurrency)
+        # The default rpm stands in for a vendor's quota; applied to an in-process renderer it made
+        # every third offline generation wait out the minute window (~50 s) for nothing.
+        quota = self.registry.get(provider_id).capabilities.vendor_quota
+        rpm = self.settings.provider_default_rpm if quota else None
+        return Limit(rpm, self.settings.provider_default_concurrency)
 
     def deliver(self, job: SlotJob, persist: Persist, guard: BudgetGuard) -> Delivery:
         """The slot's image, from the ledger when already paid, else from the first route that works."""

@@ -161,13 +161,13 @@ class LearningService:
                 continue
             rows = stats.rows(user_id, [*change.features, OVERALL])
             reason = change.describe()
-            # The baseline moves too, and with it the prior of every feature without a global one:
+            # The baseline and the image's facets move too, and with them the priors of its features:
             # the log shows each feature's posterior as the model reads it, before and after.
-            model = PreferenceModel({OVERALL: _evidence(rows[OVERALL], now)}, priors)
+            model = PreferenceModel({f: _evidence(r, now) for f, r in rows.items()}, priors)
             befores = {f: _posterior(model, f, r, now) for f, r in rows.items()}
             for row in rows.values():
                 _move(row, change, now)
-            model = PreferenceModel({OVERALL: _evidence(rows[OVERALL], now)}, priors)
+            model = PreferenceModel({f: _evidence(r, now) for f, r in rows.items()}, priors)
             for feature, row in sorted(rows.items()):
                 before, after = befores[feature], _posterior(model, feature, row, now)
                 log.append(
