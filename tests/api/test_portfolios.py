@@ -181,3 +181,18 @@ def test_standouts_join_the_profile_and_a_reject_takes_them_out(client: Any) -> 
     feedback = {"type": "reject", "assetId": asset}
     client.post(f"/api/generate/{generation['id']}/feedback", json=feedback, headers=alice)
     assert client.get("/api/profile", headers=alice).json()["images"] == before["images"]
+
+
+def test_one_standout_without_a_portfolio_makes_no_profile(client: Any) -> None:
+    """A profile of one lucky standout would pin every exploratory batch to that design."""
+    alice = register(client)
+    r = client.post(
+        "/api/generate/from-prompt",
+        json={"prompt": "emerald velvet gown", "count": 2, "settings": {"size": "128x160"}},
+        headers=alice,
+    )
+    generation = wait_for(client, r.json()["id"], alice)
+    for asset in generation["assets"]:
+        feedback = {"type": "outlier", "assetId": asset["id"]}
+        client.post(f"/api/generate/{generation['id']}/feedback", json=feedback, headers=alice)
+    assert client.get("/api/profile", headers=alice).status_code == 404

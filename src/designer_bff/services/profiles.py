@@ -11,9 +11,10 @@ from sqlalchemy import select
 
 from designer_bff.config import Settings
 from designer_bff.db.engine import Database
+from designer_bff.db.preferences import Judgements
 from designer_bff.db.repositories import Assets, Generations
 from designer_bff.db.studio import Portfolios, StyleProfiles
-from designer_bff.db.tables import GenerationAsset, GenerationFeedback, PortfolioImage
+from designer_bff.db.tables import GenerationAsset, PortfolioImage
 from designer_bff.domain.profile import StyleProfile
 from designer_bff.errors import NotFound
 from designer_bff.pipeline.profile import build_profile_state, drift_score, update_profile
@@ -21,6 +22,7 @@ from designer_bff.pipeline.profile_state import ProfileItem, ProfileState
 
 log = logging.getLogger(__name__)
 LIKED = {"outlier": 1.0, "heart": 0.9}  # feedback strengths (DESIGN §4) of reactions the profile learns from
+MIN_LIKED_WITHOUT_PORTFOLIO = 10
 
 
 def _palette(spec: dict[str, Any]) -> list[tuple[str, str, float]]:
@@ -53,20 +55,22 @@ class ProfileService:
         )
 
     def _items(self, user_id: str) -> list[ProfileItem]:
-        """Analysed portfolio images, plus generated designs whose latest reaction is a standout or a
-        heart (weighted by the feedback strengths of DESIGN §4): the profile learns from both."""
+        """Analysed portfolio images, plus generated designs the designer currently judges a standout or
+        a heart (weighted by the feedback strengths of DESIGN §4): the profile learns from both.
+
+        Without a portfolio, liked designs make a profile only from MIN_LIKED_WITHOUT_PORTFOLIO on: a
+        profile of one lucky standout would pin every exploratory batch to that one design, where the
+        preference model (stage 15) still weighs it as the single judgement it is.
+        """
         with self.db.session() as s:
             items = [self._item(r) for r in Portfolios(s).analysed_images(user_id)]
-            latest: dict[str, str] = {}
-            rows = s.execute(
-                select(GenerationFeedback.asset_id, GenerationFeedback.type)
-                .where(GenerationFeedback.user_id == user_id, GenerationFeedback.asset_id.is_not(None))
-                .order_by(GenerationFeedback.created_at, GenerationFeedback.id)
-            ).all()
-            for asset_id, kind in rows:
-                if asset_id is not None:
-                    latest[asset_id] = kind
-            liked = {a: LIKED[k] for a, k in latest.items() if k in LIKED}
+            liked = {
+                j.asset_id: LIKED[j.judgement]
+                for j in Judgements(s).for_user(user_id)
+                if j.judgement in LIKED
+            }
+            if not items and len(liked) < MIN_LIKED_WITHOUT_PORTFOLIO:
+                return []
             for asset in s.scalars(select(GenerationAsset).where(GenerationAsset.id.in_(liked))):
                 spec = asset.spec or {}
                 items.append(
