@@ -218,7 +218,9 @@ class Settings(BaseSettings):
         description='Per-provider limits as JSON, e.g. {"openai": {"rpm": 50, "concurrency": 5}}.',
     )
     provider_default_rpm: int = Field(
-        60, ge=1, description="Requests per minute of a provider without limits."
+        60,
+        ge=1,
+        description="Requests per minute of a vendor API without own limits (in-process renderers: none).",
     )
     provider_default_concurrency: int = Field(
         4, ge=1, le=256, description="Concurrent calls of a provider without limits (across all workers)."
