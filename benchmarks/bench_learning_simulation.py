@@ -1,9 +1,14 @@
 """Does feedback raise a designer's standout rate? A simulated designer reacts through the HTTP API.
 
-Each simulated designer has hidden preferences over spec attributes: an image pleases them with
-probability σ(bias + Σ weight[attribute][value]). Every round they ask the studio for "surprise me with
-20 pieces" and react to the 20 designs they are shown: a standout (outlier) with that probability, else
-a reject with probability 0.7 (nothing otherwise), and with probability 0.1 the mark is flipped (noise).
+Each simulated designer has hidden preferences over spec attributes, a utility
+z = bias + Σ weight[attribute][value]. Every round they ask the studio for "surprise me with 20 pieces" and
+react to the 20 designs they are shown. Two ways of reacting (`--designer`):
+- graded (default): the designer perceives z + ε, ε logistic noise; a standout (outlier) when that is
+  above 0 (probability σ(z)), a reject when it is below −2.45 (clearly off their taste: about 70 % of
+  designs at the base rate), nothing in between; then 5 % of marks are misclicks (flipped);
+- uniform: a standout with probability σ(z), else a reject with probability 0.7 however close the design
+  came, and 10 % of marks flipped — a harsher designer whose rejects say nothing about how far off a
+  design was and a third of whose early standouts are flips.
 Reactions go through `POST /api/feedback`, generations through `POST /api/voice/process-text`, all over
 the public HTTP API of an offline studio (SQLite, tech-flat renderer, in-process ASGI server).
 
@@ -29,7 +34,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,10 +47,35 @@ from designer_bff.container import Container
 from designer_bff.domain.spec import GarmentSpec
 from designer_bff.pipeline.sampling import sample_specs
 
+Reaction = Callable[[float, random.Random], str | None]  # (utility z, rng) → mark or None
 COMMAND = "surprise me with {n} pieces"
-REJECT_ODDS = 0.7
-NOISE = 0.1
 ORACLE_POOL = 3000
+
+
+def _logistic(rng: random.Random) -> float:
+    u = min(max(rng.random(), 1e-12), 1 - 1e-12)
+    return math.log(u / (1 - u))
+
+
+def _flip(mark: str | None, odds: float, rng: random.Random) -> str | None:
+    if mark is not None and rng.random() < odds:
+        return "reject" if mark == "outlier" else "outlier"
+    return mark
+
+
+def graded(z: float, rng: random.Random) -> str | None:
+    """Standout when the perceived utility is above 0, reject when clearly off taste, 5 % misclicks."""
+    perceived = z + _logistic(rng)
+    return _flip("outlier" if perceived > 0 else "reject" if perceived < -2.45 else None, 0.05, rng)
+
+
+def uniform(z: float, rng: random.Random) -> str | None:
+    """Standout with probability σ(z), else a reject 70 % of the time; 10 % of marks flipped."""
+    p = 1.0 / (1.0 + math.exp(-z))
+    return _flip("outlier" if rng.random() < p else ("reject" if rng.random() < 0.7 else None), 0.1, rng)
+
+
+DESIGNERS = {"graded": graded, "uniform": uniform}
 
 
 @dataclass(frozen=True)
@@ -56,17 +86,15 @@ class HiddenTaste:
     bias: float
     weights: Mapping[str, Mapping[str, float]]
 
+    def utility(self, attributes: Mapping[str, str]) -> float:
+        """The designer's log-odds of finding a design with these attributes a standout."""
+        return self.bias + sum(
+            self.weights.get(path, {}).get(value, 0.0) for path, value in attributes.items()
+        )
+
     def pleases(self, attributes: Mapping[str, str]) -> float:
         """Probability that a design with these attributes is a standout for this designer."""
-        z = self.bias + sum(self.weights.get(path, {}).get(value, 0.0) for path, value in attributes.items())
-        return 1.0 / (1.0 + math.exp(-z))
-
-    def react(self, p: float, rng: random.Random) -> str | None:
-        """A standout with probability p, else maybe a reject; flipped with probability NOISE."""
-        mark = "outlier" if rng.random() < p else ("reject" if rng.random() < REJECT_ODDS else None)
-        if mark is not None and rng.random() < NOISE:
-            mark = "reject" if mark == "outlier" else "outlier"
-        return mark
+        return 1.0 / (1.0 + math.exp(-self.utility(attributes)))
 
 
 DARK = {c: 1.6 for c in ("black", "navy", "charcoal", "burgundy")}
@@ -131,9 +159,9 @@ def _round(
     taste: HiddenTaste,
     batch: int,
     seed: int,
-    rng: random.Random | None,
+    react: tuple[Reaction, random.Random] | None,
 ) -> tuple[float, int]:
-    """One batch: generate, look, and (when `rng` is given) react. Returns (expected rate, standouts)."""
+    """One batch: generate, look, and (when `react` is given) react. Returns (expected rate, standouts)."""
     r = client.post(
         "/api/voice/process-text",
         json={"command": COMMAND.format(n=batch), "settings": {"seed": seed, "size": "128x160"}},
@@ -141,14 +169,16 @@ def _round(
     )
     r.raise_for_status()
     shown = [a for a in _wait(client, r.json()["generation"]["id"], headers)["assets"] if a["selected"]]
-    probabilities = [taste.pleases(_attributes(a["spec"])) for a in shown]
-    if rng is None:
-        return statistics.fmean(probabilities), 0
-    marks = [(a["id"], taste.react(p, rng)) for a, p in zip(shown, probabilities, strict=True)]
+    utilities = [taste.utility(_attributes(a["spec"])) for a in shown]
+    rate = statistics.fmean(1.0 / (1.0 + math.exp(-z)) for z in utilities)
+    if react is None:
+        return rate, 0
+    designer, rng = react
+    marks = [(a["id"], designer(z, rng)) for a, z in zip(shown, utilities, strict=True)]
     items = [{"assetId": asset_id, "type": mark} for asset_id, mark in marks if mark]
     if items:
         client.post("/api/feedback", json={"items": items}, headers=headers).raise_for_status()
-    return statistics.fmean(probabilities), sum(mark == "outlier" for _, mark in marks)
+    return rate, sum(mark == "outlier" for _, mark in marks)
 
 
 def oracle(taste: HiddenTaste, batch: int, seed: int) -> float:
@@ -158,7 +188,9 @@ def oracle(taste: HiddenTaste, batch: int, seed: int) -> float:
     return statistics.fmean(scores[:batch])
 
 
-def simulate(taste_key: str, seed: int, rounds: int, batch: int, workdir: Path) -> dict[str, Any]:
+def simulate(
+    taste_key: str, seed: int, rounds: int, batch: int, workdir: Path, designer: str = "graded"
+) -> dict[str, Any]:
     """Run one designer for `rounds` batches next to a never-reacting twin; per-round rates."""
     taste = TASTES[taste_key]
     settings = Settings(
@@ -175,7 +207,7 @@ def simulate(taste_key: str, seed: int, rounds: int, batch: int, workdir: Path) 
         twin = _account(client, f"baseline-{seed}@example.com")
         for k in range(rounds):
             batch_seed = seed * 1000 + k
-            studio, standouts = _round(client, learner, taste, batch, batch_seed, rng)
+            studio, standouts = _round(client, learner, taste, batch, batch_seed, (DESIGNERS[designer], rng))
             baseline, _ = _round(client, twin, taste, batch, batch_seed, None)
             rows.append({"round": k + 1, "studio": studio, "standouts": standouts, "baseline": baseline})
     container.close()
@@ -189,13 +221,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=20)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--profiles", nargs="+", default=list(TASTES), choices=list(TASTES))
+    parser.add_argument("--designer", default="graded", choices=list(DESIGNERS))
     args = parser.parse_args(argv)
     met = True
     with tempfile.TemporaryDirectory() as tmp:
         for i, key in enumerate(args.profiles):
             seed = args.seeds[i % len(args.seeds)]
             started = time.perf_counter()
-            run = simulate(key, seed, args.rounds, args.batch, Path(tmp))
+            run = simulate(key, seed, args.rounds, args.batch, Path(tmp), args.designer)
             last = run["rounds"][-1]
             base = statistics.fmean(r["baseline"] for r in run["rounds"])
             ok = last["studio"] >= 0.8 * run["oracle"]

@@ -143,6 +143,9 @@ def test_feedback_on_one_batch_changes_the_next(client: Any) -> None:
     nxt = client.post("/api/voice/process-text", json={**command, "dryRun": True}, headers=alice).json()
     stages = nxt["stages"]
     assert stages["sampling"]["learned"], "sampling reads learned factors"
+    # The first batch left coverage gaps; now that it was judged, only a tenth of the next fills them.
+    assert client.get("/api/coverage/gaps", headers=alice).json()["nextBoosts"]
+    assert 0 < stages["sampling"]["coverageSlots"] <= len(nxt["specs"]) // 10 + 1
     modifiers = client.get("/api/learning/model", params={"kind": "modifier"}, headers=alice).json()
     assert modifiers["total"] > 0  # the optimization stage samples modifiers from these posteriors
     assert sum(s["garment"]["type"] == liked for s in nxt["specs"]) > sum(

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from designer_bff.pipeline.facets import facets_of, parents_of
-from designer_bff.pipeline.preferences import OVERALL, Evidence, PreferenceModel, features_of, is_facet
+from designer_bff.pipeline.preferences import (
+    OVERALL,
+    Evidence,
+    PreferenceModel,
+    centred_prior,
+    features_of,
+    is_facet,
+)
 from designer_bff.pipeline.sampling import complete_spec
 
 DARK = "attribute:color.primary.tone=dark"
@@ -69,9 +78,33 @@ def test_own_evidence_moves_a_value_away_from_its_facet() -> None:
 
 def test_predict_and_explain_count_a_facet_once() -> None:
     model = PreferenceModel({OVERALL: Evidence(4, 16), DARK: Evidence(4.5, 0.5)})
-    features = ["attribute:color.primary=navy", DARK]
-    assert [c.feature for c in model.explain(features)] == []  # navy has no evidence of its own
-    assert model.predict(features) == model.baseline
+    features = ["attribute:color.primary=navy", DARK, "attribute:fabric.type=silk"]
+    # Navy was never judged, but dark colours were: navy speaks for them, the facet is not counted again;
+    # silk, with nothing known, does not count at all.
+    assert [c.feature for c in model.explain(features)] == ["attribute:color.primary=navy"]
+    navy = model.get("attribute:color.primary=navy").mean
+    assert model.predict(features) == pytest.approx(navy)
+
+
+def test_a_value_is_not_counted_twice_through_its_facet() -> None:
+    # Only solid was judged, so the solid facet's evidence is solid's own: solid's prior must not be
+    # centred on it, or two rejects would count as four.
+    solid = "attribute:color.pattern.type=solid"
+    rejects = Evidence(0.2, 1.8)
+    model = PreferenceModel(
+        {OVERALL: Evidence(2, 8), solid: rejects, "attribute:color.pattern.print=solid": rejects}
+    )
+    assert model.get(solid).mean == pytest.approx(Evidence(0.2, 1.8, centred_prior(model.baseline)).mean)
+    # A sibling's evidence does move it: a judged floral shapes an unseen polka-dot through "printed".
+    printed = PreferenceModel(
+        {
+            OVERALL: Evidence(2, 8),
+            "attribute:color.pattern.type=floral": Evidence(3, 0),
+            "attribute:color.pattern.print=printed": Evidence(3, 0),
+        }
+    )
+    assert printed.get("attribute:color.pattern.type=polka-dot").mean > printed.baseline
+    assert printed.get("attribute:color.pattern.type=floral").prior == centred_prior(printed.baseline)
 
 
 def test_learned_factors_add_liked_values_only() -> None:

@@ -18,7 +18,8 @@ all users' aggregate for that feature. A judgement that is changed or undone tak
 out, so the model is always a function of the current judgements.
 
 The same posteriors drive the stages that learn:
-- spec sampling (stage 4): factor (θ_f / b)^κ per attribute value, θ_f a Thompson draw;
+- spec sampling (stage 4): factor (θ_f / b)^κ per attribute value, θ_f the posterior mean (or a Thompson
+  draw), and each slot keeps the best of several proposals by `predict` (`completion`);
 - prompt modifiers (stage 7): Thompson sampling on the modifier posteriors;
 - routing (stage 8): the route × category posterior (`route_feature`) is the route's quality;
 - selection (stage 13): q_i adds the predicted probability that image i pleases (`predict`).
@@ -212,7 +213,8 @@ class PreferenceModel:
 
     def prior_for(self, feature: str) -> tuple[float, float]:
         """Beta(2, 2) for the baseline; a global prior; one centred on the value's facets (a colour on its
-        family's and tone's posterior means); else one centred on the baseline."""
+        family's and tone's posterior means, learned from the family's other values); else one centred on
+        the baseline."""
         if feature == OVERALL:
             return PRIOR
         found = self.priors.get(feature)
@@ -220,8 +222,16 @@ class PreferenceModel:
             return found
         parents = parents_of(feature)
         if parents:
-            return centred_prior(sum(self.get(p).mean for p in parents) / len(parents))
+            return centred_prior(sum(self._sibling_mean(p, feature) for p in parents) / len(parents))
         return centred_prior(self.baseline)
+
+    def _sibling_mean(self, facet: str, feature: str) -> float:
+        """The facet's posterior mean without `feature`'s own evidence: the value's prior must come from its
+        siblings, or its own judgements would count twice (a facet with one judged value is that value)."""
+        total, own = self.evidence.get(facet), self.evidence.get(feature)
+        pos = (total.pos if total else 0.0) - (own.pos if own else 0.0)
+        neg = (total.neg if total else 0.0) - (own.neg if own else 0.0)
+        return Evidence(max(0.0, pos), max(0.0, neg), self.prior_for(facet)).mean
 
     def get(self, feature: str) -> Evidence:
         """The feature's posterior (the prior alone when nothing was judged)."""
@@ -272,20 +282,35 @@ class PreferenceModel:
             weights.setdefault(path, {})[value] = (theta / b) ** power
         return weights
 
+    def informative(self, features: Iterable[str]) -> list[str]:
+        """The predictive features the model knows something about: judged ones, ones with a global prior,
+        and values never judged whose facets were (an unseen charcoal when dark colours were judged)."""
+        out = []
+        for key in features:
+            if kind_of(key) not in PREDICTIVE or is_facet(key):
+                continue
+            found = self.evidence.get(key)
+            if (
+                (found is not None and found.amount > 0)
+                or key in self.priors
+                or any(
+                    (p := self.evidence.get(parent)) is not None and p.amount > 0
+                    for parent in parents_of(key)
+                )
+            ):
+                out.append(key)
+        return out
+
     def modifier_posteriors(self) -> dict[str, tuple[float, float]]:
         """Stage 7: (α, β) per modifier id."""
         return {k.removeprefix("modifier:"): (e.alpha, e.beta) for k, e in self.features("modifier").items()}
 
     def explain(self, features: Iterable[str]) -> list[Contribution]:
-        """The predictive features of an image with evidence, strongest effect first."""
+        """The predictive features of an image the model knows something about, strongest effect first."""
         b = _logit(self.baseline)
         rows = []
-        for key in features:
-            if kind_of(key) not in PREDICTIVE or is_facet(key):
-                continue
+        for key in self.informative(features):
             ev = self.get(key)
-            if ev.amount <= 0 and key not in self.priors:
-                continue
             rows.append(Contribution(key, ev.mean, ev.amount, _logit(ev.mean) - b))
         return sorted(rows, key=lambda c: (-abs(c.log_odds), c.feature))
 

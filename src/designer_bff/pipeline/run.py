@@ -8,7 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,15 +17,16 @@ from designer_bff.domain.intent import Intent
 from designer_bff.domain.persona import Persona
 from designer_bff.domain.profile import StyleProfile
 from designer_bff.domain.spec import GarmentSpec
+from designer_bff.pipeline.completion import complete_slot, gap_slots
 from designer_bff.pipeline.modifiers import Posterior
 from designer_bff.pipeline.persona import TextEmbedder
 from designer_bff.pipeline.preferences import PreferenceModel
 from designer_bff.pipeline.prompt import PromptParts, prompt_parts, render_pair
 from designer_bff.pipeline.query import parse_prompt
 from designer_bff.pipeline.routing import OFFLINE_PROVIDER, RouteChoice, RouteNeeds
-from designer_bff.pipeline.sampling import complete_spec
 from designer_bff.pipeline.understanding import (
     PersonaChoice,
+    Sampled,
     choose_persona,
     merge_trees,
     persona_fill,
@@ -131,13 +132,12 @@ def _specs(
     bases = [merge_trees(merge_trees(request.hints, b), words) for b in request.partial_specs] or [
         merge_trees(request.hints, words)
     ]
-    # The profile's directions are weighted by what the model expects (posterior means): a Thompson draw
-    # here would swing the whole batch on one draw; each image draws its own below.
+    # What the model expects (posterior means) weighs the profile's directions and the values of each image.
     learned = request.preferences.sampling_weights()
-    with recorder.stage(
-        "sampling", count=request.count, seed=request.seed, bases=len(bases), boosts=request.boosts
-    ) as out:
-        sampled = sample_trees(
+    gaps = gap_slots(request.count, request.boosts, request.preferences)
+
+    def sample(boosts: Mapping[str, Mapping[str, float]]) -> Sampled:
+        return sample_trees(
             count=request.count,
             seed=request.seed,
             bases=bases,
@@ -145,14 +145,27 @@ def _specs(
             profile=request.profile,
             temperature=request.temperature,
             preference_weights=learned,
-            boosts=request.boosts,
+            boosts=boosts,
         )
+
+    with recorder.stage(
+        "sampling", count=request.count, seed=request.seed, bases=len(bases), boosts=request.boosts
+    ) as out:
+        sampled = sample(request.boosts if gaps else {})
+        if 0 < len(gaps) < request.count:  # the other slots follow taste alone
+            unboosted = sample({})
+            sampled = replace(
+                sampled,
+                trees=[(sampled if i in gaps else unboosted).trees[i] for i in range(request.count)],
+                clusters=[(sampled if i in gaps else unboosted).clusters[i] for i in range(request.count)],
+            )
         warnings.extend(sampled.warnings)
         out.update(
             mode=sampled.mode,
             temperature=request.temperature,
             profile=request.profile is not None,
             learned=_strongest(learned),
+            coverageSlots=len(gaps),
         )
         if any(c is not None for c in sampled.clusters):
             out.update(clusters=dict(Counter(str(c) for c in sampled.clusters)))
@@ -180,14 +193,10 @@ def _specs(
             injected=sorted({k for ks in keywords for k in ks}),
             top=[{"name": m.name, "score": m.score} for m in choice.matches[:3]],
         )
-    # What the sampled trees leave open is drawn with learned factors too, a Thompson draw per image, so
-    # one batch tries several plausible readings of what the designer likes rather than one.
+    # What the sampled trees leave open is completed towards the designer's taste (screened, see completion).
     specs = [
-        complete_spec(
-            tree,
-            random.Random(f"{request.seed}:{i}"),
-            request.boosts,
-            request.preferences.sampling_weights(random.Random(f"preferences:{request.seed}:{i}")),
+        complete_slot(
+            tree, i, request.seed, request.preferences, learned, request.boosts if i in gaps else None
         )
         for i, tree in enumerate(trees)
     ]
