@@ -11,9 +11,9 @@ sampling factors, and keeps the one the model expects to please most (`Preferenc
 Sampling factors act per attribute; screening judges the whole design, so a slot lands on combinations the
 designer likes (a dark silk dress), not on each liked value somewhere in the batch.
 
-The factors are the posterior means', not Thompson draws per slot. In the learning simulation
+The factors come from posterior means, not from Thompson draws per slot. In the learning simulation
 (`benchmarks/bench_learning_simulation.py`) per-slot draws over some 400 attribute values spread every
-batch over many plausible designers and kept the standout rate lower in all three profiles; exploration
+batch over many plausible designers and kept the standout rate lower on every profile; exploration
 comes from the sampling itself (factors reweight, they do not choose), from facet priors that make unseen
 relatives of liked values worth trying, and from the coverage slots.
 """
@@ -32,7 +32,7 @@ SCREENED = 16
 
 
 def gap_slots(count: int, boosts: Boosts, model: PreferenceModel) -> frozenset[int]:
-    """The slots that fill coverage gaps: every one before the first judgement, the last fifth after."""
+    """The slots that fill coverage gaps: every one before the first judgement, the last tenth after."""
     if not boosts:
         return frozenset()
     if model.judged <= 0:

@@ -18,8 +18,8 @@ all users' aggregate for that feature. A judgement that is changed or undone tak
 out, so the model is always a function of the current judgements.
 
 The same posteriors drive the stages that learn:
-- spec sampling (stage 4): factor (θ_f / b)^κ per attribute value, θ_f the posterior mean (or a Thompson
-  draw), and each slot keeps the best of several proposals by `predict` (`completion`);
+- spec sampling (stage 4): factor (θ_f / b)^κ per attribute value, θ_f the posterior mean, and each slot
+  keeps the best of several proposals by `predict` (`completion`);
 - prompt modifiers (stage 7): Thompson sampling on the modifier posteriors;
 - routing (stage 8): the route × category posterior (`route_feature`) is the route's quality;
 - selection (stage 13): q_i adds the predicted probability that image i pleases (`predict`).
@@ -28,7 +28,6 @@ The same posteriors drive the stages that learn:
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -255,16 +254,14 @@ class PreferenceModel:
         keys = {*self.evidence, *self.priors}
         return {k: self.get(k) for k in sorted(keys) if kind_of(k) == kind}
 
-    def sampling_weights(
-        self, rng: random.Random | None = None, power: float = SAMPLING_POWER
-    ) -> dict[str, dict[str, float]]:
-        """Stage 4 factors: path → value → (θ / b)^κ, θ ~ Beta(α, β) (Thompson), or θ the posterior mean
-        when no `rng` is given.
+    def sampling_weights(self, power: float = SAMPLING_POWER) -> dict[str, dict[str, float]]:
+        """Stage 4 factors: path → value → (θ / b)^κ, θ the value's posterior mean.
 
         Values never judged keep factor 1, i.e. the baseline: sampling explores them at their base rate —
         unless a facet of theirs was judged: then their prior is centred on the facet (`prior_for`), so
         an unseen dark colour is tried when dark colours please. Facets themselves get no factor: their
         evidence reaches sampling through the values' priors, and counting it twice would overshoot.
+        Posterior means, not Thompson draws: see `completion`.
         """
         if self.judged <= 0 and not self.priors:
             return {}
@@ -276,10 +273,8 @@ class PreferenceModel:
             keys |= {attribute_feature(source, v) for v in sampler_values(source)}
         weights: dict[str, dict[str, float]] = {}
         for key in sorted(keys):
-            ev = self.get(key)
             path, _, value = key.removeprefix("attribute:").partition("=")
-            theta = rng.betavariate(ev.alpha, ev.beta) if rng is not None else ev.mean
-            weights.setdefault(path, {})[value] = (theta / b) ** power
+            weights.setdefault(path, {})[value] = (self.get(key).mean / b) ** power
         return weights
 
     def informative(self, features: Iterable[str]) -> list[str]:
