@@ -154,10 +154,11 @@ def _specs(
         sampled = sample(request.boosts if gaps else {})
         if 0 < len(gaps) < request.count:  # the other slots follow taste alone
             unboosted = sample({})
+            source = [sampled if i in gaps else unboosted for i in range(request.count)]
             sampled = replace(
                 sampled,
-                trees=[(sampled if i in gaps else unboosted).trees[i] for i in range(request.count)],
-                clusters=[(sampled if i in gaps else unboosted).clusters[i] for i in range(request.count)],
+                trees=[src.trees[i] for i, src in enumerate(source)],
+                clusters=[src.clusters[i] for i, src in enumerate(source)],
             )
         warnings.extend(sampled.warnings)
         out.update(

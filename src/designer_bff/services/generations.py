@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,9 +24,7 @@ from designer_bff.pipeline.run import StageRecorder
 from designer_bff.providers.registry import ProviderRegistry
 from designer_bff.services.learning import LearningService
 from designer_bff.services.planning import Planner
-from designer_bff.storage.base import BlobStore, make_key
-
-log = logging.getLogger(__name__)
+from designer_bff.storage.base import BlobStore, delete_all, make_key
 
 
 @dataclass(frozen=True)
@@ -295,16 +292,7 @@ class GenerationService:
             if self.learning is not None:  # what was learned from these images goes with them
                 self.learning.forget(s, user_id, Assets(s).for_generation(generation_id))
             Generations(s).delete(generation)
-        # Rows go first: a blob left behind by a failed delete is waste, a row without its blob is a
-        # broken gallery.
-        removed = 0
-        for key in keys:
-            try:
-                self.blobs.delete(key)
-                removed += 1
-            except Exception:
-                log.exception("could not delete blob %s", key)
-        return removed
+        return delete_all(self.blobs, keys)  # rows first (see delete_all)
 
     def asset(self, asset_id: str, *, user_id: str | None) -> GenerationAsset:
         """An asset row: the owner's, or any when `user_id` is None (caller verified a URL signature)."""

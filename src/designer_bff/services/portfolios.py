@@ -21,7 +21,7 @@ from designer_bff.imaging.phash import hamming, perceptual_hash
 from designer_bff.pipeline.embedding import Embedder, EmbeddingInput
 from designer_bff.services.analysis import AnalysisService
 from designer_bff.services.runner import worker_identity
-from designer_bff.storage.base import BlobStore, make_key
+from designer_bff.storage.base import BlobStore, delete_all, make_key
 
 log = logging.getLogger(__name__)
 _FINAL = ("analysed", "failed", "rejected", "duplicate")
@@ -279,13 +279,7 @@ class PortfolioService:
             portfolio = repo.get(portfolio_id, user_id=user_id)
             keys = [i.storage_key for i in repo.images(portfolio_id) if i.storage_key]
             repo.delete(portfolio)
-        removed = 0
-        for key in keys:
-            try:
-                self.blobs.delete(key)
-                removed += 1
-            except Exception:
-                log.exception("could not delete blob %s", key)
+        removed = delete_all(self.blobs, keys)
         self.on_analysed(user_id)
         return removed
 

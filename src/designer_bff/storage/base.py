@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import logging
 import re
+from collections.abc import Iterable
 from typing import Protocol
 
 from designer_bff.errors import InvalidInput
@@ -50,6 +52,21 @@ class BlobStore(Protocol):
     def check(self) -> None:
         """Health probe: raise when the store is unusable."""
         ...
+
+
+def delete_all(blobs: BlobStore, keys: Iterable[str]) -> int:
+    """Delete every key, logging rather than raising what fails; how many were removed.
+
+    Callers delete their rows first: a blob left behind by a failed delete is waste, a row without its
+    blob is a broken gallery."""
+    removed = 0
+    for key in keys:
+        try:
+            blobs.delete(key)
+            removed += 1
+        except Exception:
+            logging.getLogger(__name__).exception("could not delete blob %s", key)
+    return removed
 
 
 def make_key(user_id: str, day: datetime.date, kind: str, asset_id: str, ext: str) -> str:
