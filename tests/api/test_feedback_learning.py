@@ -95,8 +95,10 @@ def test_the_log_explains_each_move_and_rebuild_agrees(client: Any) -> None:
     model = client.get("/api/learning/model", params={"limit": 1000}, headers=alice).json()
     assert model["judged"] == pytest.approx(4.0, abs=1e-3)
     means = {f["feature"]: f["mean"] for f in model["features"]}
+    assert all(f["weight"] is not None and f["weightSd"] > 0 for f in model["features"])
     explained = client.get(f"/api/learning/explain/{assets[0]['id']}", headers=alice).json()
     assert explained["judgement"] == "outlier" and explained["predicted"] > explained["baseline"]
+    assert "logistic" in explained["method"]
     rejected = client.get(f"/api/learning/explain/{assets[1]['id']}", headers=alice).json()
     assert rejected["predicted"] < explained["predicted"]
 
@@ -105,6 +107,20 @@ def test_the_log_explains_each_move_and_rebuild_agrees(client: Any) -> None:
     assert {f["feature"]: f["mean"] for f in rebuilt["features"]} == pytest.approx(means, abs=1e-3)
     bad = client.get("/api/learning/model", params={"kind": "vibes"}, headers=alice)
     assert bad.status_code == 422 and bad.json()["field"] == "kind"
+
+
+def test_the_joint_model_is_refitted_when_a_judgement_changes(client: Any) -> None:
+    alice = register(client)
+    assets = _batch(client, alice, 3)
+    _react(client, alice, [{"assetId": a["id"], "type": "reject"} for a in assets[1:]])
+    first = _react(client, alice, [{"assetId": assets[0]["id"], "type": "outlier"}]).json()["items"][0]
+    liked = client.get(f"/api/learning/explain/{assets[0]['id']}", headers=alice).json()
+    assert client.get(f"/api/learning/explain/{assets[0]['id']}", headers=alice).json() == liked  # cached
+    _react(client, alice, [{"assetId": assets[0]["id"], "type": "reject"}])
+    disliked = client.get(f"/api/learning/explain/{assets[0]['id']}", headers=alice).json()
+    assert disliked["predicted"] < liked["predicted"]
+    client.post(f"/api/feedback/{first['feedback']['id']}/undo", headers=alice)  # the reject stays
+    assert client.get(f"/api/learning/explain/{assets[0]['id']}", headers=alice).json() == disliked
 
 
 def test_deleting_a_generation_takes_its_lessons_with_it(client: Any) -> None:

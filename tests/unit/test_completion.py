@@ -1,4 +1,4 @@
-"""Stage 4's completion with stage 15: coverage slots, and slots screened towards the designer's taste."""
+"""Stages 4–5 with stage 15: coverage slots, and slots screened over whole drafts towards taste."""
 
 from __future__ import annotations
 
@@ -7,25 +7,31 @@ import statistics
 
 import pytest
 
-from designer_bff.pipeline import completion
-from designer_bff.pipeline.completion import complete_slot, gap_slots
+from designer_bff.domain.generation import GenerationSettings
+from designer_bff.pipeline import run
+from designer_bff.pipeline.completion import Draft, best_draft, draft_key, draft_seed, gap_slots
+from designer_bff.pipeline.joint import Observation, fit
 from designer_bff.pipeline.preferences import OVERALL, Evidence, PreferenceModel, features_of
+from designer_bff.pipeline.routing import RouteOption, choose
 from designer_bff.pipeline.sampling import complete_spec
+from designer_bff.providers.registry import ProviderRegistry
+from designer_bff.providers.tech_flat import TechFlatProvider
 
 BOOSTS = {"garment.type": {"romper": 2.0, "trench": 2.0}}
-# A designer who marked dark dresses as standouts and rejected trousers and light colours.
-TASTE = PreferenceModel(
-    {
-        OVERALL: Evidence(8, 22),
-        "attribute:garment.type=dress": Evidence(6, 2),
-        "attribute:garment.group=one-piece": Evidence(6, 2),
-        "attribute:garment.type=pants": Evidence(0.4, 3.6),
-        "attribute:color.primary.tone=dark": Evidence(6, 1),
-        "attribute:color.primary.tone=light": Evidence(0.5, 4.5),
-    }
-)
 
-LEARNED = TASTE.sampling_weights()
+
+def _taste() -> PreferenceModel:
+    """A designer who marked dresses as standouts and rejected everything else, over 200 images."""
+    observations = []
+    for i in range(200):
+        spec = complete_spec({}, random.Random(f"taste:{i}"))
+        liked = spec.garment.type == "dress"
+        observations.append(Observation(features_of(spec), 1.0 if liked else 0.1, 1.0))
+    # the Beta side only needs the baseline here
+    return PreferenceModel({OVERALL: Evidence(20, 180)}, joint=fit(observations))
+
+
+TASTE = _taste()
 
 
 def test_gap_slots_all_before_feedback_a_tenth_after() -> None:
@@ -35,31 +41,58 @@ def test_gap_slots_all_before_feedback_a_tenth_after() -> None:
     assert gap_slots(3, BOOSTS, TASTE) == frozenset({2})  # at least one slot keeps filling gaps
 
 
-def test_without_feedback_a_slot_is_the_plain_seeded_completion() -> None:
-    for slot in range(5):
-        plain = complete_spec({}, random.Random(f"7:{slot}"), BOOSTS)
-        assert complete_slot({}, slot, 7, PreferenceModel(), {}, BOOSTS) == plain
+def test_first_drafts_keep_the_seeds_of_an_unscreened_batch() -> None:
+    assert draft_seed(7, 0) == 7
+    assert draft_key("", 7, 3, 0) == "7:3"
+    assert draft_key("persona", 7, 3, 0) == "persona:7:3"
+    seeds = {draft_seed(7, t) for t in range(16)} | {draft_seed(8, t) for t in range(16)}
+    assert len(seeds) == 32  # no two drafts of neighbouring batches share a seed
+    assert len({draft_key("", 7, 3, t) for t in range(16)}) == 16
 
 
-def test_a_gap_slot_is_completed_once_with_boosts_and_learned_factors() -> None:
-    expected = complete_spec({}, random.Random("7:3"), BOOSTS, LEARNED)
-    assert complete_slot({}, 3, 7, TASTE, LEARNED, BOOSTS) == expected
+def test_best_draft_is_the_one_the_model_expects_to_please_most() -> None:
+    drafts = [Draft(complete_spec({}, random.Random(f"d:{i}")), None, []) for i in range(30)]
+    chosen = best_draft(drafts, TASTE)
+    assert TASTE.predict(features_of(chosen.spec)) == max(TASTE.predict(features_of(d.spec)) for d in drafts)
+    assert best_draft(drafts[:1], TASTE) is drafts[0]
+
+
+def _plan(
+    model: PreferenceModel,
+    prompt: str | None = None,
+    count: int = 20,
+    recorder: run.StageRecorder | None = None,
+) -> list[run.PlannedImage]:
+    options = [RouteOption("tech-flat", "tech-flat-v1", TechFlatProvider.capabilities, 0.0, 0.2)]
+    plan, _ = run.plan_generation(
+        run.PlanRequest(
+            count=count, settings=GenerationSettings(seed=11), seed=11, prompt=prompt, preferences=model
+        ),
+        ProviderRegistry([TechFlatProvider()]),
+        choose_route=lambda spec, needs, rng: choose(options, needs, strategy="balanced", rng=rng),
+        recorder=recorder or run.StageRecorder(),
+    )
+    return plan.items
 
 
 def test_screening_lands_on_what_the_designer_likes(monkeypatch: pytest.MonkeyPatch) -> None:
-    def batch() -> list[float]:
-        return [TASTE.predict(features_of(complete_slot({}, i, 11, TASTE, LEARNED, None))) for i in range(40)]
-
-    screened = batch()
-    monkeypatch.setattr(completion, "SCREENED", 1)
-    proposed = batch()  # the first proposal of each slot, unscreened
-    assert all(s >= p for s, p in zip(screened, proposed, strict=True))
-    assert sum(s > p for s, p in zip(screened, proposed, strict=True)) >= 10  # of 40 first proposals
-    assert statistics.fmean(screened) > statistics.fmean(proposed)
+    screened = [TASTE.predict(features_of(i.spec)) for i in _plan(TASTE)]
+    monkeypatch.setattr(run, "SCREENED", 1)
+    first = [TASTE.predict(features_of(i.spec)) for i in _plan(TASTE)]  # each slot's first draft
+    assert statistics.fmean(screened) > statistics.fmean(first) + 0.2
     assert min(screened) > TASTE.baseline  # no slot settles for what the model expects to disappoint
+    dresses = sum(i.spec.garment.type == "dress" for i in _plan(TASTE))
+    assert dresses >= 5  # the liked garment, whatever the first drafts were
+
+
+def test_without_feedback_a_batch_is_not_screened() -> None:
+    unjudged, judged = run.StageRecorder(), run.StageRecorder()
+    plain = [i.spec for i in _plan(PreferenceModel(), recorder=unjudged)]
+    assert unjudged.stages["sampling"]["output"]["screened"] == 1
+    assert [i.spec for i in _plan(TASTE, recorder=judged)] != plain
+    assert judged.stages["sampling"]["output"]["screened"] == run.SCREENED
 
 
 def test_screening_keeps_what_the_request_fixed() -> None:
-    tree = {"garment": {"type": "pants"}, "color": {"primary": "ivory"}}
-    specs = [complete_slot(tree, i, 5, TASTE, LEARNED, None) for i in range(10)]
+    specs = [i.spec for i in _plan(TASTE, prompt="ivory pants", count=10)]
     assert {(s.garment.type, s.color.primary) for s in specs} == {("pants", "ivory")}

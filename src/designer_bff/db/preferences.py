@@ -6,12 +6,14 @@ Every query is scoped by owner, so one user never sees another's rows.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from designer_bff.db.tables import (
     AssetJudgement,
+    GenerationAsset,
     GenerationFeedback,
     LearningUpdate,
     PreferenceStat,
@@ -44,6 +46,24 @@ class Judgements:
     def for_user(self, user_id: str) -> Sequence[AssetJudgement]:
         """Every current judgement of the user."""
         return self.session.scalars(select(AssetJudgement).where(AssetJudgement.user_id == user_id)).all()
+
+    def signature(self, user_id: str) -> tuple[int, datetime | None, float]:
+        """(count, latest judged_at, Σ strength) of the user's current judgements: changes when they do."""
+        count, latest, total = self.session.execute(
+            select(func.count(), func.max(AssetJudgement.judged_at), func.sum(AssetJudgement.strength)).where(
+                AssetJudgement.user_id == user_id
+            )
+        ).one()
+        return int(count), latest, float(total or 0.0)
+
+    def with_assets(self, user_id: str) -> list[tuple[GenerationAsset, float, datetime]]:
+        """(asset, strength, judged_at) of every current judgement of the user."""
+        rows = self.session.execute(
+            select(GenerationAsset, AssetJudgement.strength, AssetJudgement.judged_at)
+            .join(GenerationAsset, GenerationAsset.id == AssetJudgement.asset_id)
+            .where(AssetJudgement.user_id == user_id, GenerationAsset.user_id == user_id)
+        )
+        return [(asset, strength, at) for asset, strength, at in rows]
 
     def feedback(self, user_id: str, feedback_id: str) -> GenerationFeedback:
         """One of the user's reactions (NotFound for anyone else's)."""

@@ -17,12 +17,17 @@ designer's average, so evidence moves it up or down from there — or, with glob
 all users' aggregate for that feature. A judgement that is changed or undone takes its contribution back
 out, so the model is always a function of the current judgements.
 
-The same posteriors drive the stages that learn:
-- spec sampling (stage 4): factor (θ_f / b)^κ per attribute value, θ_f the posterior mean, and each slot
-  keeps the best of several proposals by `predict` (`completion`);
-- prompt modifiers (stage 7): Thompson sampling on the modifier posteriors;
-- routing (stage 8): the route × category posterior (`route_feature`) is the route's quality;
-- selection (stage 13): q_i adds the predicted probability that image i pleases (`predict`).
+Those per-feature posteriors are the success tracking (rates with intervals, the learning log). The
+decisions come from the joint posterior fitted on the same current, decayed judgements (`joint`): a
+Bayesian logistic regression that apportions credit among an image's features, so a colour is not
+credited for the silk dresses it happened to be shown on. It drives:
+- spec sampling (stage 4): factor exp(κ·(w_v + Σ w of v's facets)) per attribute value, κ = 0.5, and each
+  slot keeps the best of several whole drafts by `predict` (`completion`);
+- prompt modifiers (stage 7): Thompson sampling on each modifier's `quality`;
+- routing (stage 8): the route × category `quality`;
+- selection (stage 13): q_i adds `predict`, the probability that image i pleases.
+Before the first judgement (no joint fit yet) the Beta posteriors — priors only, or global aggregates —
+stand in: `predict` is then a naive-Bayes sum of their log-odds lifts.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from typing import Any, Literal
 from designer_bff.domain.spec import GarmentSpec
 from designer_bff.errors import InvalidInput
 from designer_bff.pipeline.facets import FACETS, facets_of, parents_of
+from designer_bff.pipeline.joint import JointPosterior
 from designer_bff.pipeline.profile_state import flatten_spec
 from designer_bff.pipeline.sampling import sampler_values
 
@@ -52,6 +58,9 @@ OVERALL = "overall:all"
 PREDICTIVE: frozenset[str] = frozenset({"attribute", "modifier", "route"})
 # Exploitation strength of spec sampling: a value whose draw is twice the baseline is 2^κ times as likely.
 SAMPLING_POWER = 4.0
+# The same for the joint model: a value whose weight is w is exp(κ·w) times as likely. In the learning
+# simulation κ = 1 locked onto the first colour that pleased; 0.5 keeps trying the family's others.
+JOINT_POWER = 0.5
 # Weight (in judgements) of every feature's prior: that of Beta(2, 2).
 PRIOR_STRENGTH = PRIOR[0] + PRIOR[1]
 
@@ -209,6 +218,7 @@ class PreferenceModel:
 
     evidence: Mapping[str, Evidence] = field(default_factory=dict)
     priors: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    joint: JointPosterior | None = None
 
     def prior_for(self, feature: str) -> tuple[float, float]:
         """Beta(2, 2) for the baseline; a global prior; one centred on the value's facets (a colour on its
@@ -263,6 +273,8 @@ class PreferenceModel:
         evidence reaches sampling through the values' priors, and counting it twice would overshoot.
         Posterior means, not Thompson draws: see `completion`.
         """
+        if self.joint is not None:
+            return self._joint_weights()
         if self.judged <= 0 and not self.priors:
             return {}
         b = self.baseline
@@ -275,6 +287,26 @@ class PreferenceModel:
         for key in sorted(keys):
             path, _, value = key.removeprefix("attribute:").partition("=")
             weights.setdefault(path, {})[value] = (self.get(key).mean / b) ** power
+        return weights
+
+    def _joint_weights(self) -> dict[str, dict[str, float]]:
+        joint = self.joint
+        assert joint is not None
+        paths: set[str] = set()
+        for key in joint.index:
+            if kind_of(key) != "attribute":
+                continue
+            path = key[10:].partition("=")[0]
+            paths.add(FACETS[path][0] if path in FACETS else path)
+        weights: dict[str, dict[str, float]] = {}
+        for path in sorted(paths):
+            values = set(sampler_values(path)) | {
+                k[10:].partition("=")[2] for k in joint.index if k.startswith(f"attribute:{path}=")
+            }
+            for value in sorted(values):
+                key = attribute_feature(path, value)
+                lift = sum(joint.weight(f)[0] for f in (key, *parents_of(key)))
+                weights.setdefault(path, {})[value] = math.exp(JOINT_POWER * lift)
         return weights
 
     def informative(self, features: Iterable[str]) -> list[str]:
@@ -296,14 +328,37 @@ class PreferenceModel:
                 out.append(key)
         return out
 
+    def quality(self, feature: str) -> tuple[float, float]:
+        """(α, β) of "an image with this feature pleases", for the bandits of stages 7 and 8.
+
+        From the joint model: the designer's baseline log-odds plus the feature's weight, N(m, v) on the
+        log-odds scale, as the Beta with the same mean and variance — a modifier or route is credited
+        with what it adds, not with the garments it happened to be used on. Without judgements yet, the
+        feature's Beta posterior (its prior)."""
+        if self.joint is None:
+            ev = self.get(feature)
+            return ev.alpha, ev.beta
+        mean, sd = self.joint.weight(feature)
+        return beta_matching(_logit(self.baseline) + mean, sd**2)
+
     def modifier_posteriors(self) -> dict[str, tuple[float, float]]:
-        """Stage 7: (α, β) per modifier id."""
-        return {k.removeprefix("modifier:"): (e.alpha, e.beta) for k, e in self.features("modifier").items()}
+        """Stage 7: (α, β) per modifier id, for every modifier the model knows."""
+        known = {
+            *self.features("modifier"),
+            *(k for k in (self.joint.index if self.joint else {}) if kind_of(k) == "modifier"),
+        }
+        return {k.removeprefix("modifier:"): self.quality(k) for k in sorted(known)}
 
     def explain(self, features: Iterable[str]) -> list[Contribution]:
         """The predictive features of an image the model knows something about, strongest effect first."""
         b = _logit(self.baseline)
         rows = []
+        if self.joint is not None:
+            for key in {f for f in features if kind_of(f) in PREDICTIVE}:
+                if key in self.joint.index or key in self.joint.prior_means:
+                    weight = self.joint.weight(key)[0]
+                    rows.append(Contribution(key, _sigmoid(b + weight), self.get(key).amount, weight))
+            return sorted(rows, key=lambda c: (-abs(c.log_odds), c.feature))
         for key in self.informative(features):
             ev = self.get(key)
             rows.append(Contribution(key, ev.mean, ev.amount, _logit(ev.mean) - b))
@@ -317,10 +372,30 @@ class PreferenceModel:
         Plain naive Bayes (the sum) treats an image's ~30 features as independent evidence; they are
         not (a scoop neckline comes with the dress), and the sum is overconfident. √k is the usual
         tempering for k equally correlated pieces of evidence."""
+        if self.joint is not None:
+            return self.joint.probability(f for f in features if kind_of(f) in PREDICTIVE)
         lifts = [c.log_odds for c in self.explain(features)]
         if not lifts:
             return self.baseline
         return _sigmoid(_logit(self.baseline) + sum(lifts) / math.sqrt(len(lifts)))
+
+
+def beta_matching(mean: float, variance: float) -> tuple[float, float]:
+    """The Beta(α, β) with the mean and variance of σ(y), y ~ N(mean, variance) (probit approximation for
+    the mean, the delta method for the variance): a log-odds belief as a success rate a bandit can draw."""
+    p = _sigmoid(mean / math.sqrt(1.0 + math.pi * variance / 8.0))
+    size = min(max(1.0 / (p * (1.0 - p) * max(variance, 1e-9)) - 1.0, 1.0), 1e4)
+    return p * size, (1.0 - p) * size
+
+
+def lifts(priors: Mapping[str, tuple[float, float]]) -> dict[str, float]:
+    """Global priors as log-odds lifts over all users' baseline (the joint model's prior means)."""
+    base = priors.get(OVERALL)
+    if base is None:
+        return {}
+    return {
+        f: _logit(a / (a + b)) - _logit(base[0] / sum(base)) for f, (a, b) in priors.items() if f != OVERALL
+    }
 
 
 def global_prior(pos: float, neg: float) -> tuple[float, float]:

@@ -8,7 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,13 +17,14 @@ from designer_bff.domain.intent import Intent
 from designer_bff.domain.persona import Persona
 from designer_bff.domain.profile import StyleProfile
 from designer_bff.domain.spec import GarmentSpec
-from designer_bff.pipeline.completion import complete_slot, gap_slots
+from designer_bff.pipeline.completion import SCREENED, Draft, best_draft, draft_key, draft_seed, gap_slots
 from designer_bff.pipeline.modifiers import Posterior
 from designer_bff.pipeline.persona import TextEmbedder
 from designer_bff.pipeline.preferences import PreferenceModel
 from designer_bff.pipeline.prompt import PromptParts, prompt_parts, render_pair
 from designer_bff.pipeline.query import parse_prompt
 from designer_bff.pipeline.routing import OFFLINE_PROVIDER, RouteChoice, RouteNeeds
+from designer_bff.pipeline.sampling import Boosts, complete_spec
 from designer_bff.pipeline.understanding import (
     PersonaChoice,
     Sampled,
@@ -128,18 +129,20 @@ def _query(request: PlanRequest, recorder: StageRecorder, warnings: list[str]) -
 def _specs(
     request: PlanRequest, words: dict[str, Any], recorder: StageRecorder, warnings: list[str]
 ) -> tuple[list[GarmentSpec], list[int | None], list[list[str]], PersonaChoice]:
-    """Stages 4 and 5: sampled partial specs, filled from the persona, completed."""
+    """Stages 4 and 5: sampled partial specs, filled from the persona, completed — and, once the designer
+    has judged, each slot screened over several such drafts (`completion`)."""
     bases = [merge_trees(merge_trees(request.hints, b), words) for b in request.partial_specs] or [
         merge_trees(request.hints, words)
     ]
     # What the model expects (posterior means) weighs the profile's directions and the values of each image.
     learned = request.preferences.sampling_weights()
     gaps = gap_slots(request.count, request.boosts, request.preferences)
+    tries = SCREENED if learned else 1
 
-    def sample(boosts: Mapping[str, Mapping[str, float]]) -> Sampled:
+    def sample(boosts: Mapping[str, Mapping[str, float]], attempt: int) -> Sampled:
         return sample_trees(
             count=request.count,
-            seed=request.seed,
+            seed=draft_seed(request.seed, attempt),
             bases=bases,
             intent=request.intent,
             profile=request.profile,
@@ -151,42 +154,45 @@ def _specs(
     with recorder.stage(
         "sampling", count=request.count, seed=request.seed, bases=len(bases), boosts=request.boosts
     ) as out:
-        sampled = sample(request.boosts if gaps else {})
-        if 0 < len(gaps) < request.count:  # the other slots follow taste alone
-            unboosted = sample({})
-            source = [sampled if i in gaps else unboosted for i in range(request.count)]
-            sampled = replace(
-                sampled,
-                trees=[src.trees[i] for i, src in enumerate(source)],
-                clusters=[src.clusters[i] for i, src in enumerate(source)],
-            )
-        warnings.extend(sampled.warnings)
+        # Gap slots take one draft with the coverage boosts; the others follow taste alone.
+        boosted = sample(request.boosts, 0) if gaps else None
+        drafts = [sample({}, t) for t in range(tries)] if len(gaps) < request.count else []
+        warnings.extend((boosted or drafts[0]).warnings)
         out.update(
-            mode=sampled.mode,
+            mode=(boosted or drafts[0]).mode,
             temperature=request.temperature,
             profile=request.profile is not None,
             learned=_strongest(learned),
             coverageSlots=len(gaps),
+            screened=tries,
         )
-        if any(c is not None for c in sampled.clusters):
-            out.update(clusters=dict(Counter(str(c) for c in sampled.clusters)))
     with recorder.stage("persona", active=request.active_persona, personas=len(request.personas)) as out:
         choice = choose_persona(
             request.text, request.personas, request.persona_embedder, request.active_persona
         )
-        trees, keywords = [], []
         directions = {p.id: p for p in request.personas if p.source == "profile"}
-        for i, tree in enumerate(sampled.trees):
-            cluster = sampled.clusters[i]
+
+        def draft(source: Sampled, slot: int, attempt: int, boosts: Boosts | None) -> Draft:
+            cluster = source.clusters[slot]
             filled, injected = persona_fill(
-                tree,
+                source.trees[slot],
                 choice,
                 request.persona_threshold,
-                random.Random(f"persona:{request.seed}:{i}"),
+                random.Random(draft_key("persona", request.seed, slot, attempt)),
                 direction=directions.get(f"profile:{cluster}") if cluster is not None else None,
             )
-            trees.append(filled)
-            keywords.append(injected)
+            spec = complete_spec(
+                filled, random.Random(draft_key("", request.seed, slot, attempt)), boosts, learned
+            )
+            return Draft(spec, cluster, injected)
+
+        chosen = [
+            draft(boosted, i, 0, request.boosts)
+            if boosted is not None and i in gaps
+            else best_draft([draft(d, i, t, None) for t, d in enumerate(drafts)], request.preferences)
+            for i in range(request.count)
+        ]
+        keywords = [d.keywords for d in chosen]
         out.update(
             persona=choice.persona.name if choice.persona else None,
             score=choice.match.score if choice.match else None,
@@ -194,17 +200,15 @@ def _specs(
             injected=sorted({k for ks in keywords for k in ks}),
             top=[{"name": m.name, "score": m.score} for m in choice.matches[:3]],
         )
-    # What the sampled trees leave open is completed towards the designer's taste (screened, see completion).
-    specs = [
-        complete_slot(
-            tree, i, request.seed, request.preferences, learned, request.boosts if i in gaps else None
-        )
-        for i, tree in enumerate(trees)
-    ]
-    recorder.stages["sampling"]["output"].update(
+    specs = [d.spec for d in chosen]
+    clusters = [d.cluster for d in chosen]
+    sampling = recorder.stages["sampling"]["output"]
+    if any(c is not None for c in clusters):
+        sampling.update(clusters=dict(Counter(str(c) for c in clusters)))
+    sampling.update(
         garments=sorted({s.garment.type for s in specs}), captions=[s.caption() for s in specs[:10]]
     )
-    return specs, sampled.clusters, keywords, choice
+    return specs, clusters, keywords, choice
 
 
 def plan_generation(
@@ -218,7 +222,7 @@ def plan_generation(
     user_words = request.prompt if request.intent is None else None
     posteriors = {m: Posterior(a, b) for m, (a, b) in request.preferences.modifier_posteriors().items()}
     # A modifier never judged is expected to do as well as this designer's average design.
-    unjudged = Posterior(*request.preferences.prior_for("modifier:?"))
+    unjudged = Posterior(*request.preferences.quality("modifier:?"))
     with recorder.stage("optimization", modifiers=len(posteriors)) as out:
         chosen = [
             pick_modifiers(spec, posteriors, random.Random(f"modifiers:{request.seed}:{i}"), unjudged)

@@ -10,6 +10,7 @@ recomputes a user's model from scratch and is the reference the incremental path
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,7 @@ from designer_bff.db.preferences import Judgements, LearningLog, PreferenceStats
 from designer_bff.db.repositories import Assets
 from designer_bff.db.tables import GenerationAsset, LearningUpdate, PreferenceStat, utcnow
 from designer_bff.errors import InvalidInput
+from designer_bff.pipeline.joint import JointPosterior, Observation, fit
 from designer_bff.pipeline.preferences import (
     DECAY_DAYS,
     OVERALL,
@@ -37,6 +39,7 @@ from designer_bff.pipeline.preferences import (
     global_prior,
     kind_of,
     label,
+    lifts,
 )
 
 # Success-count column of each judgement (ratings and comments count as judged only).
@@ -50,6 +53,7 @@ _VERBS = {
     "comment": "commented on",
 }
 _GLOBAL_CACHE_SECONDS = 300.0
+_FITS_KEPT = 64
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,9 @@ class LearningService:
         self.settings = settings
         self.db = db
         self._global: dict[str, tuple[float, dict[str, tuple[float, float]]]] = {}
+        # user → (judgement signature and hour, fit); the most recently used _FITS_KEPT users only
+        # (a covariance over 600 features is about 3 MB).
+        self._fits: OrderedDict[str, tuple[tuple[Any, ...], JointPosterior | None]] = OrderedDict()
         self._lock = Lock()
 
     def apply(
@@ -223,15 +230,44 @@ class LearningService:
             row.shown = max(0, row.shown - per_feature[feature])
 
     def model(self, user_id: str, now: datetime | None = None) -> PreferenceModel:
-        """The user's model now: decayed evidence of the predictive features and the baseline."""
+        """The user's model now: decayed evidence of the predictive features, the baseline, and the joint
+        posterior over their current judgements."""
         now = now or utcnow()
         with self.db.session() as s:
             rows = PreferenceStats(s).for_user(user_id, kinds=[*PREDICTIVE, "overall"])
             evidence = {r.feature: _evidence(r, now) for r in rows if r.pos + r.neg > 0}
             priors = self._global_priors(s, user_id) if self.settings.global_learning else {}
+            joint = self._joint(s, user_id, priors, now)
         if priors:
             evidence = {k: Evidence(e.pos, e.neg, priors.get(k, e.prior)) for k, e in evidence.items()}
-        return PreferenceModel(evidence=evidence, priors=priors)
+        return PreferenceModel(evidence=evidence, priors=priors, joint=joint)
+
+    def _joint(
+        self, s: Session, user_id: str, priors: dict[str, tuple[float, float]], now: datetime
+    ) -> JointPosterior | None:
+        """The joint posterior, refitted when the user's judgements (or the global priors) changed and every
+        hour (decay moves it by 0.14 % an hour); one fit serves a whole generation."""
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        key = (*Judgements(s).signature(user_id), hash(frozenset(priors.items())), hour)
+        with self._lock:
+            cached = self._fits.get(user_id)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        observations = [
+            Observation(
+                [f for f in asset_features(asset) if kind_of(f) in PREDICTIVE],
+                strength,
+                decay_factor(days_between(judged_at, now)),
+            )
+            for asset, strength, judged_at in Judgements(s).with_assets(user_id)
+        ]
+        joint = fit(observations, prior_means=lifts(priors)) if observations else None
+        with self._lock:
+            self._fits[user_id] = (key, joint)
+            self._fits.move_to_end(user_id)
+            while len(self._fits) > _FITS_KEPT:
+                self._fits.popitem(last=False)
+        return joint
 
     def _global_priors(self, s: Session, user_id: str) -> dict[str, tuple[float, float]]:
         """Priors from other users' summed evidence per feature (aggregates only), cached for minutes."""
@@ -242,7 +278,7 @@ class LearningService:
         features = s.scalars(
             select(PreferenceStat.feature).where(PreferenceStat.kind.in_(list(PREDICTIVE))).distinct()
         ).all()
-        sums = PreferenceStats(s).others(user_id, features)
+        sums = PreferenceStats(s).others(user_id, [*features, OVERALL])
         priors = {f: global_prior(p, n) for f, (p, n) in sums.items() if p + n > 0}
         with self._lock:
             self._global[user_id] = (time.monotonic(), priors)
@@ -278,8 +314,9 @@ class LearningService:
         return {"images": len(kept), "judgements": len(judgements)}
 
 
-def _feature_row(feature: str, ev: Evidence, baseline: float) -> dict[str, Any]:
+def _feature_row(feature: str, ev: Evidence, baseline: float, joint: JointPosterior | None) -> dict[str, Any]:
     low, high = ev.interval()
+    weight, sd = joint.weight(feature) if joint is not None else (None, None)
     return {
         "feature": feature,
         "kind": kind_of(feature),
@@ -291,6 +328,9 @@ def _feature_row(feature: str, ev: Evidence, baseline: float) -> dict[str, Any]:
         "alpha": round(ev.alpha, 4),
         "beta": round(ev.beta, 4),
         "lift": round(ev.mean / baseline, 4) if baseline > 0 else None,
+        # Its weight in the joint model: the log-odds it adds once the image's other features are counted.
+        "weight": round(weight, 4) if weight is not None else None,
+        "weightSd": round(sd, 4) if sd is not None else None,
     }
 
 
@@ -312,7 +352,7 @@ class LearningReader:
         model = self.learning.model(user_id)
         b = model.baseline
         rows = [
-            _feature_row(f, ev, b)
+            _feature_row(f, ev, b, model.joint)
             for k in sorted(PREDICTIVE)
             if kind in (None, k)
             for f, ev in model.features(k).items()
@@ -372,7 +412,9 @@ class LearningReader:
             "judgement": judged.judgement if judged else None,
             "baseline": round(model.baseline, 4),
             "predicted": round(model.predict(features), 4),
-            "method": "baseline log-odds + Σ feature log-odds lift (naive Bayes over Beta posteriors)",
+            "method": "Bayesian logistic regression over the image's features (Laplace posterior)"
+            if model.joint is not None
+            else "baseline log-odds + Σ feature log-odds lift (naive Bayes over Beta posteriors)",
             "contributions": [
                 {
                     "feature": c.feature,

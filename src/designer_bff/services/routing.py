@@ -101,7 +101,9 @@ class Router:
         provider = self.registry.get(route)
         caps = provider.capabilities
         seen = stats.get((provider.provider_id, provider.model))
-        quality = learned.get(route_feature(provider.provider_id, provider.model, category))
+        quality_alpha, quality_beta = learned.quality(
+            route_feature(provider.provider_id, provider.model, category)
+        )
         return RouteOption(
             provider=provider.provider_id,
             model=provider.model,
@@ -110,8 +112,8 @@ class Router:
             latency_s=seen.mean_latency_s if seen and seen.mean_latency_s else caps.typical_latency_s,
             successes=seen.successes if seen else 0,
             failures=seen.failures if seen else 0,
-            quality_alpha=quality.alpha,
-            quality_beta=quality.beta,
+            quality_alpha=quality_alpha,
+            quality_beta=quality_beta,
             cooling_down=cooling,
         )
 
