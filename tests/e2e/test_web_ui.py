@@ -266,9 +266,26 @@ def test_design_react_and_delete_through_the_page(live_server: str, browser: Bro
         {"type": f["type"], "assetId": f["assetId"]} for f in body["feedback"]
     ]
 
+    taste = lightbox.get_by_role("region", name="Your taste")
+    expect(taste).to_contain_text("chance you like it")
+    expect(taste).to_contain_text("Pulls up:")  # a standout lifts the design's own features
+
+    # Rejecting replaces the judgement; pressing Reject again undoes it and the standout comes back.
+    reject = lightbox.get_by_role("button", name="Reject")
+    reject.click()
+    expect(reject).to_have_attribute("aria-pressed", "true")
+    expect(standout).to_have_attribute("aria-pressed", "false")
+    reject.click()
+    expect(reject).to_have_attribute("aria-pressed", "false")
+    expect(standout).to_have_attribute("aria-pressed", "true")
+    history = _api(live_server, token, f"/api/feedback?assetId={asset_id}")
+    assert history["judgement"]["judgement"] == "outlier"
+    assert [f["type"] for f in history["items"] if f["undoneAt"]] == ["reject"]
+
     page.keyboard.press("Escape")
     expect(lightbox).to_be_hidden()
     expect(tiles.first.locator(".badge--outlier")).to_be_visible()
+    expect(tiles.first.locator(".badge--reject")).to_have_count(0)
 
     section.get_by_role("button", name=re.compile("^Delete request")).click()
     expect(page.locator("#confirm")).to_be_visible()

@@ -29,9 +29,14 @@ const EMAIL_KEY = "dbff.email";
  *   validation?: Validation | null, cluster?: number | null, pickRank?: number | null, pickGain?: number | null
  * }} Asset
  * @typedef {{
- *   id: string, type: "outlier" | "heart" | "rating" | "comment" | "reject", assetId: string | null,
- *   rating: number | null, comment: string | null, createdAt: string
+ *   id: string, type: "outlier" | "heart" | "save" | "rating" | "comment" | "reject", assetId: string | null,
+ *   rating: number | null, comment: string | null, createdAt: string, undoneAt?: string | null
  * }} Feedback
+ * @typedef {{ feedback: Feedback, judgement: string | null, learned: number }} Recorded
+ * @typedef {{
+ *   assetId: string, judgement: string | null, baseline: number, predicted: number, method: string,
+ *   contributions: { feature: string, label: string, mean: number, evidence: number, logOdds: number }[]
+ * }} Explanation
  * @typedef {{
  *   id: string, status: "pending" | "processing" | "completed" | "failed", mode: string,
  *   requestedCount: number, candidateCount?: number, hiddenCount?: number, progress: Progress,
@@ -162,6 +167,10 @@ export const api = {
    * @returns {Promise<Feedback>}
    */
   feedback: (id, body) => call("POST", `/api/generate/${encodeURIComponent(id)}/feedback`, body),
+  /** @param {string} feedbackId @returns {Promise<Recorded>} */
+  undoFeedback: (feedbackId) => call("POST", `/api/feedback/${encodeURIComponent(feedbackId)}/undo`),
+  /** @param {string} assetId @returns {Promise<Explanation>} */
+  explain: (assetId) => call("GET", `/api/learning/explain/${encodeURIComponent(assetId)}`),
   /** @param {string} id @returns {Promise<Coverage>} */
   coverage: (id) => call("GET", `/api/coverage/${encodeURIComponent(id)}`),
   /** @param {string} id @returns {Promise<Clusters>} */

@@ -8,6 +8,7 @@ import { caption, title } from "./format.js";
 import { toast, reportError } from "./notify.js";
 import { reactionsFor, renderBadges } from "./reactions.js";
 import { session, visibleAssets } from "./state.js";
+import { tasteSection } from "./taste.js";
 import { flagThreshold, selectionSection, validationSection } from "./validation.js";
 
 /** @typedef {import("./api.js").Feedback} Feedback */
@@ -119,13 +120,19 @@ function renderLightbox() {
   el.facts.append(details);
   const kept = g.assets.filter((a) => a.selected !== false).length;
   const cluster = asset.cluster == null ? null : clusterName(view, asset.cluster, () => refreshLightbox(g.id));
-  const sections = [validationSection(asset, flagThreshold(g)), selectionSection(asset, kept, cluster)];
+  const sections = [
+    validationSection(asset, flagThreshold(g)),
+    selectionSection(asset, kept, cluster),
+    tasteSection(asset.id),
+  ];
   el.insight.replaceChildren(...sections.filter((s) => s !== null));
 
   const { types, rating } = reactionsFor(g.feedback, asset.id);
   for (const button of el.lightbox.querySelectorAll("[data-reaction]")) {
     const type = /** @type {HTMLElement} */ (button).dataset.reaction ?? "";
-    button.setAttribute("aria-pressed", String(types.has(/** @type {Feedback["type"]} */ (type))));
+    const pressed = types.has(/** @type {Feedback["type"]} */ (type));
+    button.setAttribute("aria-pressed", String(pressed));
+    button.setAttribute("title", pressed ? "Your current judgement — press again to undo" : "");
   }
   el.rating.replaceChildren(
     ...[1, 2, 3, 4, 5].map((n) => {
@@ -162,7 +169,8 @@ function stepLightbox(step) {
 const REACTION_DONE = { outlier: "Marked as a standout.", heart: "Hearted.", reject: "Rejected — you'll see fewer like it." };
 
 /**
- * Record a reaction on the open asset; reactions are history, so an existing one is not sent twice.
+ * Record a reaction on the open asset. It becomes the design's judgement (replacing the one before, which
+ * stays in the history); pressing the current judgement again undoes it, and the one before comes back.
  * @param {"outlier" | "heart" | "reject" | "rating"} type
  * @param {number} [rating]
  */
@@ -170,26 +178,31 @@ async function react(type, rating) {
   const current = currentAsset();
   if (!current) return;
   const { view, asset } = current;
-  const before = reactionsFor(view.data.feedback, asset.id);
-  if (type !== "rating" && before.types.has(type)) {
-    toast("Already recorded for this design.");
-    return;
-  }
-  if (type === "rating" && before.rating === rating) return;
+  const standing = reactionsFor(view.data.feedback, asset.id).current;
+  const again = standing !== null && standing.type === type && (type !== "rating" || standing.rating === rating);
   try {
-    const fb = await api.feedback(view.data.id, {
-      type,
-      assetId: asset.id,
-      ...(rating === undefined ? {} : { rating }),
-    });
-    view.data = { ...view.data, feedback: [...view.data.feedback, fb] };
+    if (again) {
+      const undone = await api.undoFeedback(standing.id);
+      view.data = {
+        ...view.data,
+        feedback: view.data.feedback.map((f) => (f.id === undone.feedback.id ? undone.feedback : f)),
+      };
+    } else {
+      const fb = await api.feedback(view.data.id, {
+        type,
+        assetId: asset.id,
+        ...(rating === undefined ? {} : { rating }),
+      });
+      view.data = { ...view.data, feedback: [...view.data.feedback, fb] };
+    }
     // Only this design's feedback changed, so in the gallery only its tile's badges need redrawing.
     const tile = view.tiles.get(asset.id);
     if (tile) renderBadges(tile, asset.id, view.data.feedback);
     refreshLightbox(view.data.id);
-    toast(type === "rating" ? `Rated ${rating} of 5.` : REACTION_DONE[type], "success");
+    if (again) toast("Undone — the studio forgets it.", "success");
+    else toast(type === "rating" ? `Rated ${rating} of 5.` : REACTION_DONE[type], "success");
   } catch (err) {
-    reportError(err, "Could not save your reaction");
+    reportError(err, again ? "Could not undo your reaction" : "Could not save your reaction");
   }
 }
 

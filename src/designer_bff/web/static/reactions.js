@@ -6,20 +6,24 @@ import { h } from "./dom.js";
 /** @typedef {import("./api.js").Feedback} Feedback */
 /** @typedef {import("./state.js").Tile} Tile */
 
+/** Reactions that judge a design; the latest one not undone is its current judgement. */
+const JUDGING = new Set(["outlier", "heart", "save", "rating", "reject"]);
+
 /**
- * What the user said about one asset: a set of reactions and the latest rating.
+ * What the user currently says about one asset: the latest reaction not undone (a rating carries its
+ * stars), and that reaction itself, which undoing takes back.
  * @param {Feedback[]} feedback
  * @param {string} assetId
- * @returns {{ types: Set<Feedback["type"]>, rating: number | null }}
+ * @returns {{ types: Set<Feedback["type"]>, rating: number | null, current: Feedback | null }}
  */
 export function reactionsFor(feedback, assetId) {
-  const mine = feedback
-    .filter((f) => f.assetId === assetId)
+  const standing = feedback
+    .filter((f) => f.assetId === assetId && !f.undoneAt && JUDGING.has(f.type))
     .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-  const types = new Set(mine.map((f) => f.type));
-  const rated = mine.filter((f) => f.type === "rating" && f.rating !== null);
-  const rating = rated.length ? rated[rated.length - 1].rating : null;
-  return { types, rating };
+  const current = standing.length ? standing[standing.length - 1] : null;
+  const types = new Set(current ? [current.type] : []);
+  const rating = current?.type === "rating" ? current.rating : null;
+  return { types, rating, current };
 }
 
 const BADGES = /** @type {const} */ ([

@@ -111,7 +111,7 @@ export function renderMarks(tile, asset, flagBelow) {
  * @param {string} text
  * @param {Node[]} [extra]
  */
-function blockHead(text, extra = []) {
+export function blockHead(text, extra = []) {
   return h("div", { class: "insight__head" }, [h("h3", { class: "insight__title", text }), ...extra]);
 }
 
