@@ -265,7 +265,8 @@ class PreferenceModel:
         return {k: self.get(k) for k in sorted(keys) if kind_of(k) == kind}
 
     def sampling_weights(self, power: float = SAMPLING_POWER) -> dict[str, dict[str, float]]:
-        """Stage 4 factors: path → value → (θ / b)^κ, θ the value's posterior mean.
+        """Stage 4 factors: path → value → factor; from the joint model once there is one
+        (`_joint_weights`), else (θ / b)^κ with θ the value's Beta posterior mean, as follows.
 
         Values never judged keep factor 1, i.e. the baseline: sampling explores them at their base rate —
         unless a facet of theirs was judged: then their prior is centred on the facet (`prior_for`), so
@@ -274,7 +275,7 @@ class PreferenceModel:
         Posterior means, not Thompson draws: see `completion`.
         """
         if self.joint is not None:
-            return self._joint_weights()
+            return _joint_weights(self.joint)
         if self.judged <= 0 and not self.priors:
             return {}
         b = self.baseline
@@ -287,26 +288,6 @@ class PreferenceModel:
         for key in sorted(keys):
             path, _, value = key.removeprefix("attribute:").partition("=")
             weights.setdefault(path, {})[value] = (self.get(key).mean / b) ** power
-        return weights
-
-    def _joint_weights(self) -> dict[str, dict[str, float]]:
-        joint = self.joint
-        assert joint is not None
-        paths: set[str] = set()
-        for key in joint.index:
-            if kind_of(key) != "attribute":
-                continue
-            path = key[10:].partition("=")[0]
-            paths.add(FACETS[path][0] if path in FACETS else path)
-        weights: dict[str, dict[str, float]] = {}
-        for path in sorted(paths):
-            values = set(sampler_values(path)) | {
-                k[10:].partition("=")[2] for k in joint.index if k.startswith(f"attribute:{path}=")
-            }
-            for value in sorted(values):
-                key = attribute_feature(path, value)
-                lift = sum(joint.weight(f)[0] for f in (key, *parents_of(key)))
-                weights.setdefault(path, {})[value] = math.exp(JOINT_POWER * lift)
         return weights
 
     def informative(self, features: Iterable[str]) -> list[str]:
@@ -365,7 +346,8 @@ class PreferenceModel:
         return sorted(rows, key=lambda c: (-abs(c.log_odds), c.feature))
 
     def predict(self, features: Iterable[str]) -> float:
-        """Probability that an image with these features pleases: the baseline's log-odds plus the
+        """Probability that an image with these features pleases: the joint model's, averaged over its
+        uncertainty, once there is one. Before: the baseline's log-odds plus the
         features' log-odds lifts over it, summed and divided by √k for k features with evidence.
         Facets count through their values' priors, not again on their own.
 
@@ -378,6 +360,25 @@ class PreferenceModel:
         if not lifts:
             return self.baseline
         return _sigmoid(_logit(self.baseline) + sum(lifts) / math.sqrt(len(lifts)))
+
+
+def _joint_weights(joint: JointPosterior) -> dict[str, dict[str, float]]:
+    """Stage 4 factors from the joint model: exp(κ·(w_v + Σ w of v's facets)) for every value the sampler
+    offers on a path the designer's judgements touched (directly or through a facet); values never judged
+    move with their facets, a charcoal with dark colours."""
+    paths: set[str] = set()
+    for key in joint.index:
+        if kind_of(key) == "attribute":
+            path = key[10:].partition("=")[0]
+            paths.add(FACETS[path][0] if path in FACETS else path)
+    weights: dict[str, dict[str, float]] = {}
+    for path in sorted(paths):
+        judged = {k[10:].partition("=")[2] for k in joint.index if k.startswith(f"attribute:{path}=")}
+        for value in sorted(set(sampler_values(path)) | judged):
+            key = attribute_feature(path, value)
+            lift = sum(joint.weight(f)[0] for f in (key, *parents_of(key)))
+            weights.setdefault(path, {})[value] = math.exp(JOINT_POWER * lift)
+    return weights
 
 
 def beta_matching(mean: float, variance: float) -> tuple[float, float]:
