@@ -89,20 +89,16 @@ def _sigmoid(x: float) -> float:
 
 
 def fit(
-    observations: Sequence[Observation],
-    *,
-    keep: Iterable[str] | None = None,
-    prior_means: Mapping[str, float] | None = None,
+    observations: Sequence[Observation], *, prior_means: Mapping[str, float] | None = None
 ) -> JointPosterior:
-    """The posterior after `observations` (features outside `keep`, when given, are left out)."""
-    allowed = set(keep) if keep is not None else None
-    names = sorted({f for o in observations for f in o.features if allowed is None or f in allowed})
+    """The posterior after `observations`."""
+    names = sorted({f for o in observations for f in o.features})
     index = {name: i + 1 for i, name in enumerate(names)}
     priors = dict(prior_means or {})
     # Sparse design matrix: an image has ~30 of the model's hundreds of features.
     rows, columns = [], []
     for row, o in enumerate(observations):
-        for column in {0, *(index[f] for f in o.features if f in index)}:
+        for column in {0, *(index[f] for f in o.features)}:
             rows.append(row)
             columns.append(column)
     x = sparse.csr_matrix(
