@@ -160,7 +160,7 @@ def _round(
     taste: HiddenTaste,
     batch: int,
     seed: int,
-    react: tuple[Reaction, random.Random] | None,
+    react: tuple[Reaction, str] | None,
 ) -> tuple[float, int]:
     """One batch: generate, look, and (when `react` is given) react. Returns (expected rate, standouts)."""
     r = client.post(
@@ -174,8 +174,13 @@ def _round(
     rate = statistics.fmean(1.0 / (1.0 + math.exp(-z)) for z in utilities)
     if react is None:
         return rate, 0
-    designer, rng = react
-    marks = [(a["id"], designer(z, rng)) for a, z in zip(shown, utilities, strict=True)]
+    designer, key = react
+    # Each design gets its own draws (by round and slot): one design that differs between two runs must
+    # not shift the designer's reactions to every design after it.
+    marks = [
+        (a["id"], designer(z, random.Random(f"{key}:{seed}:{a['slot']}")))
+        for a, z in zip(shown, utilities, strict=True)
+    ]
     items = [{"assetId": asset_id, "type": mark} for asset_id, mark in marks if mark]
     if items:
         client.post("/api/feedback", json={"items": items}, headers=headers).raise_for_status()
@@ -201,14 +206,15 @@ def simulate(
     )
     container = Container(settings)
     container.db.migrate()
-    rng = random.Random(f"designer:{taste_key}:{seed}")
     rows = []
     with TestClient(create_app(container, run_consumers=True)) as client:
         learner = _account(client, f"learner-{seed}@example.com")
         twin = _account(client, f"baseline-{seed}@example.com")
         for k in range(rounds):
             batch_seed = seed * 1000 + k
-            studio, standouts = _round(client, learner, taste, batch, batch_seed, (DESIGNERS[designer], rng))
+            studio, standouts = _round(
+                client, learner, taste, batch, batch_seed, (DESIGNERS[designer], f"designer:{taste_key}")
+            )
             baseline, _ = _round(client, twin, taste, batch, batch_seed, None)
             rows.append({"round": k + 1, "studio": studio, "standouts": standouts, "baseline": baseline})
     container.close()
