@@ -80,12 +80,17 @@ class JointPosterior:
 
     def probability(self, features: Iterable[str]) -> float:
         """P(pleases), the logistic of the log-odds averaged over their uncertainty (probit approximation)."""
-        mean, variance = self.logit(features)
-        return _sigmoid(mean / math.sqrt(1.0 + math.pi * variance / 8.0))
+        return moderated(*self.logit(features))
 
 
-def _sigmoid(x: float) -> float:
+def sigmoid(x: float) -> float:
+    """The logistic function, without overflow for large |x|."""
     return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+def moderated(mean: float, variance: float) -> float:
+    """E σ(y) for y ~ N(mean, variance), by the probit approximation σ(mean / √(1 + π·variance / 8))."""
+    return sigmoid(mean / math.sqrt(1.0 + math.pi * variance / 8.0))
 
 
 def fit(

@@ -41,7 +41,7 @@ from typing import Any, Literal
 from designer_bff.domain.spec import GarmentSpec
 from designer_bff.errors import InvalidInput
 from designer_bff.pipeline.facets import FACETS, facets_of, parents_of
-from designer_bff.pipeline.joint import JointPosterior
+from designer_bff.pipeline.joint import JointPosterior, moderated, sigmoid
 from designer_bff.pipeline.profile_state import flatten_spec
 from designer_bff.pipeline.sampling import sampler_values
 
@@ -178,17 +178,13 @@ class Evidence:
         # near the edges, as the Beta is.
         spread = z * math.sqrt(1 / a + 1 / b)
         centre = math.log(m / (1 - m))
-        return _sigmoid(centre - spread), _sigmoid(centre + spread)
+        return sigmoid(centre - spread), sigmoid(centre + spread)
 
 
 def _z(level: float) -> float:
     from statistics import NormalDist
 
     return NormalDist().inv_cdf(0.5 + level / 2)
-
-
-def _sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
 
 
 def _logit(p: float) -> float:
@@ -338,7 +334,7 @@ class PreferenceModel:
             for key in {f for f in features if kind_of(f) in PREDICTIVE}:
                 if key in self.joint.index or key in self.joint.prior_means:
                     weight = self.joint.weight(key)[0]
-                    rows.append(Contribution(key, _sigmoid(b + weight), self.get(key).amount, weight))
+                    rows.append(Contribution(key, sigmoid(b + weight), self.get(key).amount, weight))
             return sorted(rows, key=lambda c: (-abs(c.log_odds), c.feature))
         for key in self.informative(features):
             ev = self.get(key)
@@ -359,7 +355,7 @@ class PreferenceModel:
         lifts = [c.log_odds for c in self.explain(features)]
         if not lifts:
             return self.baseline
-        return _sigmoid(_logit(self.baseline) + sum(lifts) / math.sqrt(len(lifts)))
+        return sigmoid(_logit(self.baseline) + sum(lifts) / math.sqrt(len(lifts)))
 
 
 def _joint_weights(joint: JointPosterior) -> dict[str, dict[str, float]]:
@@ -384,7 +380,7 @@ def _joint_weights(joint: JointPosterior) -> dict[str, dict[str, float]]:
 def beta_matching(mean: float, variance: float) -> tuple[float, float]:
     """The Beta(α, β) with the mean and variance of σ(y), y ~ N(mean, variance) (probit approximation for
     the mean, the delta method for the variance): a log-odds belief as a success rate a bandit can draw."""
-    p = _sigmoid(mean / math.sqrt(1.0 + math.pi * variance / 8.0))
+    p = moderated(mean, variance)
     size = min(max(1.0 / (p * (1.0 - p) * max(variance, 1e-9)) - 1.0, 1.0), 1e4)
     return p * size, (1.0 - p) * size
 
