@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from designer_bff.db.preferences import Judgements
 from tests.conftest import register, wait_for
 
 
@@ -173,3 +174,22 @@ def test_feedback_on_one_batch_changes_the_next(client: Any) -> None:
     route = f"route:tech-flat:tech-flat-v1|{liked}"
     model = client.get("/api/learning/model", params={"kind": "route", "limit": 100}, headers=alice).json()
     assert any(f["feature"] == route and f["mean"] > model["baseline"] for f in model["features"])
+
+
+def test_designs_left_unmarked_in_a_reviewed_batch_count_as_seen(client: Any, container: Any) -> None:
+    alice = register(client)
+    reviewed = _batch(client, alice, 3, seed=1)
+    untouched = _batch(client, alice, 2, seed=2)
+    me = client.get("/api/auth/me", headers=alice).json()["id"]
+    assert container.learning.model(me).joint is None  # nothing judged: no joint fit, nothing seen
+    _react(client, alice, [{"assetId": reviewed[0]["id"], "type": "outlier"}])
+    with container.db.session() as s:
+        seen = {a.id for a in Judgements(s).unmarked(me)}
+    # The batch she judged: its other designs were seen and passed over; the batch she did not open is not.
+    assert seen == {a["id"] for a in reviewed[1:]}
+    assert not seen & {a["id"] for a in untouched}
+    # Passed over is a milder signal than a reject: it lowers a design's chance less.
+    passed = client.get(f"/api/learning/explain/{reviewed[1]['id']}", headers=alice).json()["predicted"]
+    _react(client, alice, [{"assetId": reviewed[1]["id"], "type": "reject"}])
+    rejected = client.get(f"/api/learning/explain/{reviewed[1]['id']}", headers=alice).json()["predicted"]
+    assert rejected < passed

@@ -6,9 +6,10 @@ import math
 import random
 import statistics
 
+import numpy as np
 import pytest
 
-from designer_bff.pipeline.joint import WEIGHT_SD, Observation, fit
+from designer_bff.pipeline.joint import Observation, fit, labels, moderated, prior_sd
 from designer_bff.pipeline.preferences import (
     OVERALL,
     Evidence,
@@ -18,20 +19,23 @@ from designer_bff.pipeline.preferences import (
     route_feature,
 )
 
+# Headline attributes (prior sd 1): what the designer's reaction is about.
+A, C = "attribute:color.primary=a", "attribute:fabric.type=c"
+
 
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
 def _confounded(n: int = 300) -> list[Observation]:
-    """`a` makes an image please (log-odds +3 over −2); `c` comes with `a` 80 % of the time, adds nothing."""
+    """`A` makes an image please (log-odds +3 over −2); `C` comes with `A` 80 % of the time, adds nothing."""
     rng = random.Random(3)
     out = []
     for _ in range(n):
         a = rng.random() < 0.5
         c = rng.random() < (0.8 if a else 0.2)
-        noise = [f"attribute:n={rng.randrange(5)}"]
-        features = [*(["attribute:a=1"] if a else []), *(["attribute:c=1"] if c else []), *noise]
+        noise = [f"attribute:garment.type=n{rng.randrange(5)}"]
+        features = [*([A] if a else []), *([C] if c else []), *noise]
         liked = rng.random() < _sigmoid(-2 + 3 * a)
         out.append(Observation(features, 1.0 if liked else 0.0, 1.0))
     return out
@@ -40,15 +44,12 @@ def _confounded(n: int = 300) -> list[Observation]:
 def test_the_joint_model_explains_away_what_only_comes_along() -> None:
     observations = _confounded()
     joint = fit(observations)
-    a, c = joint.weight("attribute:a=1")[0], joint.weight("attribute:c=1")[0]
+    a, c = joint.weight(A)[0], joint.weight(C)[0]
     assert a > 2.0
     assert abs(c) < 0.5
     # Counted per feature, `c` looks almost as good as `a`: the confounding the joint model removes.
-    rate = {
-        f: statistics.fmean(o.strength for o in observations if f in o.features)
-        for f in ("attribute:a=1", "attribute:c=1")
-    }
-    assert rate["attribute:c=1"] > 0.5 * rate["attribute:a=1"]
+    rate = {f: statistics.fmean(o.strength for o in observations if f in o.features) for f in (A, C)}
+    assert rate[C] > 0.5 * rate[A]
 
 
 def test_the_posterior_is_the_same_whichever_space_it_is_solved_in() -> None:
@@ -61,26 +62,26 @@ def test_the_posterior_is_the_same_whichever_space_it_is_solved_in() -> None:
 
 
 def test_a_fully_decayed_judgement_teaches_nothing() -> None:
-    joint = fit([Observation(["attribute:a=1"], 1.0, 0.0)])
-    mean, sd = joint.weight("attribute:a=1")
+    joint = fit([Observation([A], 1.0, 0.0)])
+    mean, sd = joint.weight(A)
     assert mean == pytest.approx(0.0, abs=1e-9)
-    assert sd == pytest.approx(WEIGHT_SD)
+    assert sd == pytest.approx(prior_sd(A))
 
 
 def test_unseen_features_keep_their_prior_and_add_uncertainty() -> None:
     joint = fit(_confounded(50), prior_means={"attribute:z=1": 0.7})
-    assert joint.weight("attribute:z=1") == (0.7, WEIGHT_SD)
-    assert joint.weight("attribute:never=1") == (0.0, WEIGHT_SD)
-    known, unknown = joint.logit(["attribute:a=1"]), joint.logit(["attribute:a=1", "attribute:z=1"])
+    assert joint.weight("attribute:z=1") == (0.7, prior_sd("attribute:z=1"))
+    assert joint.weight("attribute:never=1") == (0.0, prior_sd("attribute:never=1"))
+    known, unknown = joint.logit([A]), joint.logit([A, "attribute:z=1"])
     assert unknown[0] == pytest.approx(known[0] + 0.7)
-    assert unknown[1] == pytest.approx(known[1] + WEIGHT_SD**2)
+    assert unknown[1] == pytest.approx(known[1] + prior_sd("attribute:z=1") ** 2)
 
 
 def test_probability_grows_with_evidence_and_is_moderated_by_uncertainty() -> None:
     joint = fit(_confounded())
-    liked, plain = joint.probability(["attribute:a=1"]), joint.probability([])
+    liked, plain = joint.probability([A]), joint.probability([])
     assert liked > 0.6 > 0.3 > plain
-    mean, variance = joint.logit(["attribute:a=1"])
+    mean, variance = joint.logit([A])
     assert abs(liked - 0.5) < abs(_sigmoid(mean) - 0.5)  # uncertainty pulls towards 0.5
     assert variance > 0
 
@@ -136,3 +137,38 @@ def test_sampling_factors_follow_weights_and_carry_to_unseen_relatives() -> None
     assert colours["black"] > colours["camel"] > colours["ivory"]  # camel: never judged, mid tone
     assert colours["charcoal"] > colours["camel"]  # never judged either, but dark
     assert "garment.type" in model.sampling_weights()
+
+
+def test_judgements_are_ordinal_steps() -> None:
+    assert labels(0.1) == (0.0, 0.0)  # reject: not kept
+    assert labels(0.5) == (1.0, 0.0)  # neutral, or seen and left unmarked: kept, not a standout
+    assert labels(1.0) == (1.0, 1.0)  # standout
+    assert labels(0.9) == pytest.approx((1.0, 0.8))  # heart
+    assert labels(0.3) == pytest.approx((0.5, 0.0))  # rating 2
+
+
+def test_passed_over_ranks_between_rejected_and_standout() -> None:
+    """Three colours, each on 30 designs: always rejected, always left unmarked, always a standout."""
+    observations = [
+        Observation([f"attribute:color.primary={c}"], s, 1.0)
+        for c, s in (("red", 0.1), ("grey", 0.5), ("black", 1.0))
+        for _ in range(30)
+    ]
+    joint = fit(observations)
+    p = {c: joint.probability([f"attribute:color.primary={c}"]) for c in ("red", "grey", "black")}
+    assert p["red"] < p["grey"] < p["black"]
+    kept = {c: moderated(*joint.logit([f"attribute:color.primary={c}"], 0)) for c in ("red", "grey")}
+    assert kept["grey"] > 0.8 > 0.2 > kept["red"]  # grey designs were kept, red ones were not
+
+
+def test_an_explorer_draws_only_the_weights_it_explores() -> None:
+    joint = fit(_confounded())
+    colour = [A, "attribute:color.primary=never-seen"]
+    draws = [
+        joint.explorer(lambda f: f.startswith("attribute:color"), np.random.default_rng(k)) for k in range(20)
+    ]
+    fixed = {round(d([C]), 12) for d in draws}
+    assert len(fixed) == 1  # C is not explored: every draw scores it at its mean
+    assert len({round(d(colour), 6) for d in draws}) == 20
+    mean_draw = statistics.fmean(d([A]) for d in draws)
+    assert abs(mean_draw - joint.probability([A])) < 0.15

@@ -65,6 +65,21 @@ class Judgements:
         )
         return [(asset, strength, at) for asset, strength, at in rows]
 
+    def unmarked(self, user_id: str) -> Sequence[GenerationAsset]:
+        """Kept designs the user left unjudged in batches where they judged something (seen, not marked)."""
+        judged = select(AssetJudgement.asset_id).where(AssetJudgement.user_id == user_id)
+        reviewed = select(GenerationAsset.generation_id).where(
+            GenerationAsset.user_id == user_id, GenerationAsset.id.in_(judged)
+        )
+        return self.session.scalars(
+            select(GenerationAsset).where(
+                GenerationAsset.user_id == user_id,
+                GenerationAsset.selected.is_(True),
+                GenerationAsset.generation_id.in_(reviewed),
+                GenerationAsset.id.not_in(judged),
+            )
+        ).all()
+
     def feedback(self, user_id: str, feedback_id: str) -> GenerationFeedback:
         """One of the user's reactions (NotFound for anyone else's)."""
         row = self.session.get(GenerationFeedback, feedback_id)

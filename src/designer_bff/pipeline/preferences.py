@@ -52,6 +52,9 @@ PRIOR = (2.0, 2.0)  # Beta(2, 2): DESIGN §4
 DECAY_DAYS = 30.0
 STRENGTHS: dict[str, float] = {"outlier": 1.0, "heart": 0.9, "save": 0.7, "reject": 0.1}
 COMMENT_STRENGTHS: dict[str, float] = {"positive": 0.8, "neutral": 0.5, "negative": 0.2}
+# A kept design left unmarked in a batch the designer reviewed: seen and passed over, a neutral reaction.
+# The joint model reads it as "not rejected, not a standout"; success tracking does not count it.
+UNMARKED = COMMENT_STRENGTHS["neutral"]
 OVERALL = "overall:all"
 # Kinds whose evidence predicts how an image will be received; persona and direction are functions of
 # the attributes, so counting them too would count the same evidence twice.

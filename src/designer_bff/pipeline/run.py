@@ -17,7 +17,17 @@ from designer_bff.domain.intent import Intent
 from designer_bff.domain.persona import Persona
 from designer_bff.domain.profile import StyleProfile
 from designer_bff.domain.spec import GarmentSpec
-from designer_bff.pipeline.completion import SCREENED, Draft, best_draft, draft_key, draft_seed, gap_slots
+from designer_bff.pipeline.completion import (
+    SCREENED,
+    Draft,
+    best_draft,
+    draft_key,
+    draft_seed,
+    explore_slots,
+    explored_draft,
+    gap_draft,
+    gap_slots,
+)
 from designer_bff.pipeline.modifiers import Posterior
 from designer_bff.pipeline.persona import TextEmbedder
 from designer_bff.pipeline.preferences import PreferenceModel
@@ -137,6 +147,7 @@ def _specs(
     # What the model expects (posterior means) weighs the profile's directions and the values of each image.
     learned = request.preferences.sampling_weights()
     gaps = gap_slots(request.count, request.boosts, request.preferences)
+    explore = explore_slots(request.count, gaps, request.preferences)
     tries = SCREENED if learned else 1
 
     def sample(boosts: Mapping[str, Mapping[str, float]], attempt: int) -> Sampled:
@@ -154,16 +165,17 @@ def _specs(
     with recorder.stage(
         "sampling", count=request.count, seed=request.seed, bases=len(bases), boosts=request.boosts
     ) as out:
-        # Gap slots take one draft with the coverage boosts; the others follow taste alone.
-        boosted = sample(request.boosts, 0) if gaps else None
+        # Gap slots draft with the coverage boosts; the others follow taste alone.
+        boosted = [sample(request.boosts, t) for t in range(tries)] if gaps else []
         drafts = [sample({}, t) for t in range(tries)] if len(gaps) < request.count else []
-        warnings.extend((boosted or drafts[0]).warnings)
+        warnings.extend((boosted or drafts)[0].warnings)
         out.update(
-            mode=(boosted or drafts[0]).mode,
+            mode=(boosted or drafts)[0].mode,
             temperature=request.temperature,
             profile=request.profile is not None,
             learned=_strongest(learned),
             coverageSlots=len(gaps),
+            exploringSlots=len(explore),
             screened=tries,
         )
     with recorder.stage("persona", active=request.active_persona, personas=len(request.personas)) as out:
@@ -186,12 +198,17 @@ def _specs(
             )
             return Draft(spec, cluster, injected)
 
-        chosen = [
-            draft(boosted, i, 0, request.boosts)
-            if boosted is not None and i in gaps
-            else best_draft([draft(d, i, t, None) for t, d in enumerate(drafts)], request.preferences)
-            for i in range(request.count)
-        ]
+        def choose(slot: int) -> Draft:
+            if slot in gaps:
+                options = [draft(d, slot, t, request.boosts) for t, d in enumerate(boosted)]
+                return gap_draft(options, request.preferences, request.boosts)
+            options = [draft(d, slot, t, None) for t, d in enumerate(drafts)]
+            if slot in explore:
+                rng = random.Random(draft_key("explore", request.seed, slot, 0))
+                return explored_draft(options, request.preferences, slot, rng)
+            return best_draft(options, request.preferences)
+
+        chosen = [choose(i) for i in range(request.count)]
         keywords = [d.keywords for d in chosen]
         out.update(
             persona=choice.persona.name if choice.persona else None,

@@ -31,6 +31,7 @@ from designer_bff.pipeline.preferences import (
     DECAY_DAYS,
     OVERALL,
     PREDICTIVE,
+    UNMARKED,
     Evidence,
     PreferenceModel,
     days_between,
@@ -245,21 +246,25 @@ class LearningService:
     def _joint(
         self, s: Session, user_id: str, priors: dict[str, tuple[float, float]], now: datetime
     ) -> JointPosterior | None:
-        """The joint posterior, refitted when the user's judgements (or the global priors) changed and every
-        hour (decay moves it by 0.14 % an hour); one fit serves a whole generation."""
+        """The joint posterior over the user's current judgements and the designs they left unmarked in the
+        batches they reviewed, refitted when the judgements (which decide what was reviewed) or the global
+        priors changed, and every hour (decay moves it 0.14 % an hour); one fit serves a whole generation."""
         hour = now.replace(minute=0, second=0, microsecond=0)
         key = (*Judgements(s).signature(user_id), hash(frozenset(priors.items())), hour)
         with self._lock:
             cached = self._fits.get(user_id)
         if cached is not None and cached[0] == key:
             return cached[1]
+        judged = [(a, strength, at) for a, strength, at in Judgements(s).with_assets(user_id)]
+        # A design left unmarked in a batch the designer reviewed was seen and not chosen: neutral.
+        seen = [(a, UNMARKED, a.created_at) for a in Judgements(s).unmarked(user_id)] if judged else []
         observations = [
             Observation(
                 [f for f in asset_features(asset) if kind_of(f) in PREDICTIVE],
                 strength,
-                decay_factor(days_between(judged_at, now)),
+                decay_factor(days_between(at, now)),
             )
-            for asset, strength, judged_at in Judgements(s).with_assets(user_id)
+            for asset, strength, at in judged + seen
         ]
         joint = fit(observations, prior_means=lifts(priors)) if observations else None
         with self._lock:
