@@ -18,11 +18,13 @@ all users' aggregate for that feature. A judgement that is changed or undone tak
 out, so the model is always a function of the current judgements.
 
 Those per-feature posteriors are the success tracking (rates with intervals, the learning log). The
-decisions come from the joint posterior fitted on the same current, decayed judgements (`joint`): a
-Bayesian logistic regression that apportions credit among an image's features, so a colour is not
-credited for the silk dresses it happened to be shown on. It drives:
+decisions come from the joint posterior fitted on the same current, decayed judgements and on the designs
+left unmarked in batches the designer reviewed (`joint`): an ordinal Bayesian logistic model (kept, then
+standout) that apportions credit among an image's features, so a colour is not credited for the silk
+dresses it happened to be shown on. It drives:
 - spec sampling (stage 4): factor exp(κ·(w_v + Σ w of v's facets)) per attribute value, κ = 0.5, and each
-  slot keeps the best of several whole drafts by `predict` (`completion`);
+  slot keeps the best of several whole drafts by `predict`, a tenth of them exploring one headline
+  attribute by Thompson draws (`completion`);
 - prompt modifiers (stage 7): Thompson sampling on each modifier's `quality`;
 - routing (stage 8): the route × category `quality`;
 - selection (stage 13): q_i adds `predict`, the probability that image i pleases.
