@@ -98,7 +98,7 @@ def test_the_log_explains_each_move_and_rebuild_agrees(client: Any) -> None:
     means = {f["feature"]: f["mean"] for f in model["features"]}
     assert all(f["weight"] is not None and f["weightSd"] > 0 for f in model["features"])
     explained = client.get(f"/api/learning/explain/{assets[0]['id']}", headers=alice).json()
-    assert explained["judgement"] == "outlier" and explained["predicted"] > explained["baseline"]
+    assert explained["judgement"] == "outlier" and explained["predicted"] > explained["typical"]
     assert "logistic" in explained["method"]
     rejected = client.get(f"/api/learning/explain/{assets[1]['id']}", headers=alice).json()
     assert rejected["predicted"] < explained["predicted"]

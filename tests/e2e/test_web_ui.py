@@ -267,7 +267,7 @@ def test_design_react_and_delete_through_the_page(live_server: str, browser: Bro
     ]
 
     taste = lightbox.get_by_role("region", name="Your taste")
-    expect(taste).to_contain_text("chance you like it")
+    expect(taste).to_contain_text("chance it is a standout for you")
     expect(taste).to_contain_text("Pulls up:")  # a standout lifts the design's own features
 
     # Rejecting replaces the judgement; pressing Reject again undoes it and the standout comes back.

@@ -172,3 +172,13 @@ def test_an_explorer_draws_only_the_weights_it_explores() -> None:
     assert len({round(d(colour), 6) for d in draws}) == 20
     mean_draw = statistics.fmean(d([A]) for d in draws)
     assert abs(mean_draw - joint.probability([A])) < 0.15
+
+
+def test_the_base_rate_is_the_decayed_share_of_standouts() -> None:
+    observations = [
+        Observation([A], 1.0, 1.0),  # a standout
+        Observation([A], 0.9, 1.0),  # a heart: 0.8 of a standout
+        Observation([C], 0.1, 1.0),  # a reject
+        Observation([C], 0.5, 0.5),  # seen and passed over, half decayed
+    ]
+    assert fit(observations).base_rate == pytest.approx(1.8 / 3.5)

@@ -90,6 +90,7 @@ class JointPosterior:
     mean: NDArray[np.float64]
     cov: NDArray[np.float64]
     prior_means: Mapping[str, float] = field(default_factory=dict)
+    base_rate: float = 0.0  # decayed share of the observed designs that were standouts
 
     def weight(self, feature: str) -> tuple[float, float]:
         """(mean, sd) of w_f; a feature never judged has its prior."""
@@ -199,7 +200,9 @@ def fit(
         if float(np.max(np.abs(step))) < _TOLERANCE:
             break  # the mode: `cov` is the curvature there
         w = w + step
-    return JointPosterior(index, w, cov, priors)
+    total = sum(o.weight for o in observations)
+    standouts = sum(o.weight * math.prod(labels(o.strength)) for o in observations)
+    return JointPosterior(index, w, cov, priors, standouts / total if total > 0 else 0.0)
 
 
 def _inverse_hessian(

@@ -34,7 +34,7 @@ const EMAIL_KEY = "dbff.email";
  * }} Feedback
  * @typedef {{ feedback: Feedback, judgement: string | null, learned: number }} Recorded
  * @typedef {{
- *   assetId: string, judgement: string | null, baseline: number, predicted: number, method: string,
+ *   assetId: string, judgement: string | null, baseline: number, predicted: number, typical: number, method: string,
  *   contributions: { feature: string, label: string, mean: number, evidence: number, logOdds: number }[]
  * }} Explanation
  * @typedef {{

@@ -45,12 +45,14 @@ function describe(e) {
   if (!e.contributions.length) {
     return [h("p", { class: "insight__note", text: "Mark standouts and rejects: the studio learns your taste from them and steers the next batches." })];
   }
-  const up = e.contributions.filter((c) => c.logOdds >= PULL).slice(0, 3).map(short);
-  const down = e.contributions.filter((c) => c.logOdds <= -PULL).slice(0, 3).map(short);
+  // A value and its family can read the same ("solid" print and "solid" pattern): each name once.
+  const names = (/** @type {Explanation["contributions"]} */ cs) => [...new Set(cs.map(short))].slice(0, 3);
+  const up = names(e.contributions.filter((c) => c.logOdds >= PULL));
+  const down = names(e.contributions.filter((c) => c.logOdds <= -PULL));
   const lines = [
     h("p", {
       class: "insight__note",
-      text: `Expected ${percent(e.predicted)} chance you like it (your average: ${percent(e.baseline)}).`,
+      text: `Expected ${percent(e.predicted)} chance it is a standout for you (your designs so far: ${percent(e.typical)}).`,
     }),
   ];
   if (up.length) lines.push(h("p", { class: "insight__note taste--up", text: `Pulls up: ${up.join(", ")}.` }));
