@@ -255,7 +255,7 @@ class LearningService:
             cached = self._fits.get(user_id)
         if cached is not None and cached[0] == key:
             return cached[1]
-        judged = [(a, strength, at) for a, strength, at in Judgements(s).with_assets(user_id)]
+        judged = Judgements(s).with_assets(user_id)
         # A design left unmarked in a batch the designer reviewed was seen and not chosen: neutral.
         seen = [(a, UNMARKED, a.created_at) for a in Judgements(s).unmarked(user_id)] if judged else []
         observations = [
