@@ -256,6 +256,12 @@ class PreferenceModel:
         return Evidence(found.pos, found.neg).mean if found else 0.5
 
     @property
+    def typical(self) -> float:
+        """What `predict` is compared with: the decayed share of this designer's designs that were standouts
+        once there is a joint fit (`predict` is then P(standout)), else the baseline."""
+        return self.joint.base_rate if self.joint is not None else self.baseline
+
+    @property
     def judged(self) -> float:
         """Decayed number of judgements behind the model."""
         return self.get(OVERALL).amount

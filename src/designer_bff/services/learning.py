@@ -417,9 +417,7 @@ class LearningReader:
             "judgement": judged.judgement if judged else None,
             "baseline": round(model.baseline, 4),
             "predicted": round(model.predict(features), 4),
-            # What `predicted` compares with: the share of your designs that were standouts (the joint
-            # model's P(standout)), or your mean reaction before there is a joint fit.
-            "typical": round(model.joint.base_rate if model.joint is not None else model.baseline, 4),
+            "typical": round(model.typical, 4),
             "method": "ordinal Bayesian logistic regression over the image's features (Laplace posterior)"
             if model.joint is not None
             else "baseline log-odds + Σ feature log-odds lift (naive Bayes over Beta posteriors)",

@@ -105,9 +105,9 @@ class BatchSelector:
             with recorder.stage("selection", keep=keep, tradeoff=params.tradeoff) as out:
                 validity = [a.validation_score if a.validation_score is not None else 1.0 for a in candidates]
                 # Stage 15 → 13: how likely each candidate is to please, relative to the designer's
-                # baseline, added to how well it matches its spec (both on a 0..1 scale).
+                # typical design, added to how well it matches its spec (both on a 0..1 scale).
                 liking = [model.predict(features[a.id]) for a in candidates]
-                baseline = model.baseline
+                baseline = model.typical
                 quality = np.array([v + p - baseline for v, p in zip(validity, liking, strict=True)])
                 source_of = {item["slot"]: item.get("source", 0) for item in plan_items}
                 sources = [source_of.get(a.slot, 0) for a in candidates]
