@@ -227,6 +227,7 @@ def simulate(
 def _timed(
     run: tuple[str, int], rounds: int, batch: int, workdir: Path, designer: str
 ) -> tuple[dict[str, Any], float]:
+    """One `simulate` run of (taste, seed) and its wall time in seconds (a process pool's unit of work)."""
     started = time.perf_counter()
     return simulate(*run, rounds, batch, workdir, designer), time.perf_counter() - started
 
